@@ -1,0 +1,96 @@
+"""Typed settings of one replica, read from the environment and validated before anything starts."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable and shows an example."""
+
+
+_INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_EXCHANGE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+
+
+@dataclass(frozen=True)
+class Config:
+    instance: str = "web-1"
+    host: str = "127.0.0.1"
+    port: int = 8001
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/polls"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    exchange: str = "polls.results"
+    db_pool_max: int = 10
+    request_max_size: int = 64 * 1024
+    graceful_shutdown_timeout: float = 10.0
+    webclient_dir: str = ""
+
+    # Each field is set by the environment variable POLLS_<FIELD NAME IN CAPITALS>.
+    _EXAMPLES = {
+        "instance": "web-1",
+        "host": "0.0.0.0",
+        "port": "8001",
+        "database_url": "postgresql://postgres@127.0.0.1:5432/polls",
+        "amqp_url": "amqp://guest:guest@127.0.0.1:5672/",
+        "exchange": "polls.results",
+        "db_pool_max": "10",
+        "request_max_size": "65536",
+        "graceful_shutdown_timeout": "10",
+        "webclient_dir": "/app/webclient",
+    }
+
+    @staticmethod
+    def variable(name: str) -> str:
+        return f"POLLS_{name.upper()}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = environ.get(cls.variable(field.name))
+            if raw is None:
+                continue
+            values[field.name] = cls._convert(field.name, field.type, raw.strip())
+        config = cls(**values)
+        config.validate()
+        return config
+
+    @classmethod
+    def _convert(cls, name: str, kind: object, raw: str) -> object:
+        target = {"int": int, "float": float}.get(str(kind))
+        if target is None:
+            return raw
+        try:
+            return target(raw)
+        except ValueError:
+            raise cls._error(name, f"is not a number: {raw!r}") from None
+
+    @classmethod
+    def _error(cls, name: str, problem: str) -> ConfigError:
+        return ConfigError(f"{cls.variable(name)} {problem} (example: {cls._EXAMPLES[name]})")
+
+    def validate(self) -> None:
+        """Fail fast, naming the first bad variable."""
+        if not _INSTANCE.match(self.instance):
+            raise self._error("instance", "must be 1..63 letters, digits, '.', '_' or '-'")
+        if not 1 <= self.port <= 65535:
+            raise self._error("port", "must be between 1 and 65535")
+        if not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise self._error("database_url", "must be a postgresql:// URL")
+        if not self.amqp_url.startswith(("amqp://", "amqps://")):
+            raise self._error("amqp_url", "must be an amqp:// URL")
+        if not _EXCHANGE.match(self.exchange):
+            raise self._error("exchange", "must be 1..200 letters, digits or '_.:-'")
+        if not 1 <= self.db_pool_max <= 1000:
+            raise self._error("db_pool_max", "must be between 1 and 1000")
+        if not 1024 <= self.request_max_size <= 16 * 1024 * 1024:
+            raise self._error("request_max_size", "must be between 1024 and 16777216 bytes")
+        if not 0 <= self.graceful_shutdown_timeout <= 300:
+            raise self._error("graceful_shutdown_timeout", "must be between 0 and 300 seconds")
+        if self.webclient_dir and not os.path.isdir(self.webclient_dir):
+            raise self._error("webclient_dir", f"is not a directory: {self.webclient_dir!r}")

@@ -1,0 +1,172 @@
+"""The poll's data and its pure rules: what a valid poll and a valid ballot are, and how results read."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from polls.errors import InvalidInput
+
+QUESTION_MAX = 300
+LABEL_MAX = 120
+OPTIONS_MIN, OPTIONS_MAX = 2, 20
+KINDS = ("single", "multiple")
+STATUSES = ("open", "closed")
+
+# Join codes avoid characters that are confused when read aloud or from a projector (0/O, 1/I/L).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+_CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+_VOTER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class Option:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Poll:
+    code: str
+    question: str
+    kind: str
+    max_choices: int
+    status: str
+    options: tuple[Option, ...]
+
+    @property
+    def option_ids(self) -> frozenset[int]:
+        return frozenset(option.id for option in self.options)
+
+
+@dataclass(frozen=True)
+class NewPoll:
+    question: str
+    labels: tuple[str, ...]
+    kind: str
+    max_choices: int
+
+
+@dataclass(frozen=True)
+class Ballot:
+    voter: str
+    option_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OptionResult:
+    id: int
+    label: str
+    votes: int
+
+
+@dataclass(frozen=True)
+class Results:
+    code: str
+    version: int
+    voters: int
+    status: str
+    options: tuple[OptionResult, ...]
+
+    def percent(self, option: OptionResult) -> int:
+        """Share of voters who chose the option, rounded; 0 before anyone voted."""
+        return round(100 * option.votes / self.voters) if self.voters else 0
+
+    @property
+    def leading_votes(self) -> int:
+        return max((option.votes for option in self.options), default=0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "version": self.version,
+            "voters": self.voters,
+            "status": self.status,
+            "options": [{"id": o.id, "label": o.label, "votes": o.votes} for o in self.options],
+        }
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def new_admin_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_voter_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def normalise_code(raw: str) -> str | None:
+    """A code as a person types it (any case, spaces) -> the canonical code, or None if it cannot be one."""
+    code = "".join(str(raw).split()).upper()
+    return code if _CODE.match(code) else None
+
+
+def _text(value: Any, what: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a string.")
+    text = " ".join(value.split())
+    if not text:
+        raise InvalidInput(f"{what} must not be empty.")
+    if len(text) > limit:
+        raise InvalidInput(f"{what} must be at most {limit} characters.")
+    return text
+
+
+def parse_new_poll(body: Any) -> NewPoll:
+    """Validate a create-poll request (JSON or form, already decoded into a dict)."""
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    question = _text(body.get("question"), "question", QUESTION_MAX)
+    raw_options = body.get("options")
+    if not isinstance(raw_options, list):
+        raise InvalidInput("options must be a list of strings.")
+    labels = tuple(_text(o, "each option", LABEL_MAX) for o in raw_options)
+    if not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
+        raise InvalidInput(f"A poll needs {OPTIONS_MIN} to {OPTIONS_MAX} options.")
+    if len({label.casefold() for label in labels}) != len(labels):
+        raise InvalidInput("Options must be different from each other.")
+    kind = body.get("kind", "single")
+    if kind not in KINDS:
+        raise InvalidInput("kind must be 'single' or 'multiple'.")
+    max_choices = body.get("max_choices")
+    if kind == "single":
+        if max_choices not in (None, 1):
+            raise InvalidInput("max_choices applies only to polls of kind 'multiple'.")
+        return NewPoll(question, labels, kind, 1)
+    if max_choices is None:
+        max_choices = len(labels)
+    if isinstance(max_choices, bool) or not isinstance(max_choices, int):
+        raise InvalidInput("max_choices must be a whole number.")
+    if not 1 <= max_choices <= len(labels):
+        raise InvalidInput(f"max_choices must be between 1 and {len(labels)}.")
+    return NewPoll(question, labels, kind, max_choices)
+
+
+def parse_ballot(poll: Poll, body: Any) -> Ballot:
+    """Validate a vote against the poll it is for."""
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    voter = body.get("voter")
+    if not isinstance(voter, str) or not _VOTER.match(voter):
+        raise InvalidInput("voter must be 8 to 64 characters of A-Z, a-z, 0-9, '_' or '-'.")
+    chosen = body.get("options")
+    if not isinstance(chosen, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in chosen
+    ):
+        raise InvalidInput("options must be a list of option ids.")
+    ids = tuple(sorted(set(chosen)))
+    if not ids:
+        raise InvalidInput("Choose at least one option.")
+    unknown = set(ids) - poll.option_ids
+    if unknown:
+        raise InvalidInput(f"Unknown option id(s) for this poll: {sorted(unknown)}.")
+    if len(ids) > poll.max_choices:
+        limit = "one option" if poll.max_choices == 1 else f"at most {poll.max_choices} options"
+        raise InvalidInput(f"Too many choices: choose {limit}.")
+    return Ballot(voter, ids)

@@ -1,0 +1,46 @@
+"""Errors as types: each carries its HTTP status and a message that is safe to show a person."""
+
+from __future__ import annotations
+
+from sanic.exceptions import SanicException
+
+
+class PollsError(SanicException):
+    status_code = 400
+    message = "The request could not be handled."
+    quiet = True
+
+
+class InvalidInput(PollsError):
+    """The request is well-formed but breaks a rule (a question too long, an unknown option...)."""
+
+    status_code = 422
+    message = "The request breaks a rule."
+
+
+class MalformedRequest(PollsError):
+    status_code = 400
+    message = "The request body must be a JSON object."
+
+
+class PollNotFound(PollsError):
+    status_code = 404
+    message = "There is no poll with that code."
+
+
+class PollClosed(PollsError):
+    status_code = 409
+    message = "This poll is closed; it takes no more votes."
+
+
+class Forbidden(PollsError):
+    status_code = 403
+    message = "A valid admin token is required (Authorization: Bearer <admin_token>)."
+
+
+class Unavailable(PollsError):
+    """A dependency failed; the request may be retried. Never carries a database message."""
+
+    status_code = 503
+    message = "The service is briefly unavailable; please try again."
+    quiet = False

@@ -1,0 +1,108 @@
+"""The use cases of polls. Owns the transaction boundary (through the store) and publishes after commit."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections import OrderedDict
+from typing import Any, Protocol
+
+from polls.domain import (
+    Poll,
+    Results,
+    new_admin_token,
+    new_join_code,
+    normalise_code,
+    parse_ballot,
+    parse_new_poll,
+)
+from polls.errors import Forbidden, PollNotFound
+from polls.store.polls import CodeTaken, PollStore
+
+log = logging.getLogger("polls.service")
+
+
+class Publisher(Protocol):
+    async def publish(self, results: Results) -> None: ...
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PollService:
+    def __init__(self, store: PollStore, publisher: Publisher, cached_polls: int = 10_000) -> None:
+        self.store = store
+        self.publisher = publisher
+        # A poll's question and options never change, so validating a ballot needs no query.
+        self._polls: OrderedDict[str, Poll] = OrderedDict()
+        self._cached_polls = cached_polls
+
+    async def create_poll(self, body: Any) -> tuple[Poll, str]:
+        """Validate and store a new poll; returns it with its admin token (shown once, stored hashed)."""
+        new = parse_new_poll(body)
+        token = new_admin_token()
+        for _ in range(10):
+            try:
+                poll = await self.store.create_poll(new_join_code(), _hash_token(token), new)
+                return poll, token
+            except CodeTaken:
+                continue
+        raise RuntimeError("could not draw a free join code in 10 attempts")
+
+    async def get_poll(self, raw_code: str) -> Poll:
+        return await self.store.get_poll(self._code(raw_code))
+
+    async def results(self, raw_code: str) -> Results:
+        return await self.store.results(self._code(raw_code))
+
+    async def choices_of(self, raw_code: str, voter: str) -> tuple[int, ...]:
+        return await self.store.choices_of(self._code(raw_code), voter)
+
+    async def cast_ballot(self, raw_code: str, body: Any) -> int:
+        """Store the voter's ballot (replacing an earlier one); returns the committed version."""
+        code = self._code(raw_code)
+        ballot = parse_ballot(await self._cached_poll(code), body)
+        version = await self.store.cast_ballot(code, ballot)
+        await self._publish(code)
+        return version
+
+    async def set_status(self, raw_code: str, token: str | None, status: str) -> Poll:
+        code = self._code(raw_code)
+        await self.check_admin(code, token)
+        await self.store.set_status(code, status)
+        await self._publish(code)
+        return await self.store.get_poll(code)
+
+    async def check_admin(self, raw_code: str, token: str | None) -> None:
+        code = self._code(raw_code)
+        expected = await self.store.admin_hash(code)
+        if not token or not hmac.compare_digest(expected, _hash_token(token)):
+            raise Forbidden()
+
+    async def _publish(self, code: str) -> None:
+        """After commit: read the snapshot that includes the change and hand it to the bus."""
+        try:
+            results = await self.store.results(code)
+        except Exception as exc:  # the change is committed; the screens catch up on the next one
+            log.warning("snapshot of %s after commit failed: %s", code, exc)
+            return
+        await self.publisher.publish(results)
+
+    async def _cached_poll(self, code: str) -> Poll:
+        poll = self._polls.get(code)
+        if poll is None:
+            poll = self._polls[code] = await self.store.get_poll(code)
+            if len(self._polls) > self._cached_polls:
+                self._polls.popitem(last=False)
+        else:
+            self._polls.move_to_end(code)
+        return poll
+
+    @staticmethod
+    def _code(raw_code: str) -> str:
+        code = normalise_code(raw_code)
+        if code is None:
+            raise PollNotFound()
+        return code

@@ -1,0 +1,53 @@
+"""The asyncpg pool of one replica: opened before the server starts, closed after it stops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+log = logging.getLogger("polls.store")
+
+
+class Database:
+    def __init__(self, dsn: str, max_size: int = 10) -> None:
+        self.dsn = dsn
+        self.max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database pool is not open")
+        return self._pool
+
+    async def open(self, attempts: int = 30, delay: float = 1.0) -> None:
+        """Open the pool, waiting for PostgreSQL to accept connections (it may start after us)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._pool = await asyncpg.create_pool(
+                    self.dsn, min_size=1, max_size=self.max_size, command_timeout=10
+                )
+                return
+            except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
+                if attempt == attempts:
+                    raise
+                log.warning("PostgreSQL not reachable yet (%s); retry %d/%d", exc, attempt, attempts)
+                await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.wait_for(pool.close(), timeout=5)
+
+    async def ping(self, timeout: float = 1.0) -> bool:
+        """True while a connection can be had and answers; never raises."""
+        if self._pool is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._pool.acquire() as connection:
+                    return await connection.fetchval("SELECT 1") == 1
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False

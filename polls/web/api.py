@@ -1,0 +1,116 @@
+"""The JSON API: /api/polls and its live websocket. Handlers parse, call the service, render JSON."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from polls.domain import Poll
+from polls.errors import MalformedRequest
+from polls.live import Hub
+from polls.service import PollService
+from polls.web import schema
+from polls.web.live import serve_live
+from polls.web.render import base_url
+
+api = Blueprint("api", url_prefix="/api")
+
+_ERRORS = {"application/json": schema.Error}
+
+
+def json_body(request: Request) -> Any:
+    if not request.body:
+        raise MalformedRequest("The request body is empty; send a JSON object.")
+    try:
+        return jsonlib.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def poll_json(request: Request, poll: Poll, admin_token: str | None = None) -> dict[str, Any]:
+    root = f"{base_url(request)}/p/{poll.code}"
+    body: dict[str, Any] = {
+        "code": poll.code,
+        "question": poll.question,
+        "kind": poll.kind,
+        "max_choices": poll.max_choices,
+        "status": poll.status,
+        "options": [{"id": o.id, "label": o.label} for o in poll.options],
+        "urls": {"vote": root, "present": f"{root}/present"},
+    }
+    if admin_token is not None:
+        body["admin_token"] = admin_token
+        body["urls"]["admin"] = f"{root}/admin?token={admin_token}"
+    return body
+
+
+@api.post("/polls")
+@openapi.body({"application/json": schema.CreatePoll}, required=True)
+@openapi.response(201, {"application/json": schema.CreatedPoll}, "The poll, with its secret admin token")
+@openapi.response(422, _ERRORS, "A rule is broken (lengths, option count, duplicates, kind)")
+async def create_poll(request: Request, polls: PollService) -> HTTPResponse:
+    """Create a poll"""
+    poll, token = await polls.create_poll(json_body(request))
+    return json(poll_json(request, poll, token), status=201)
+
+
+@api.get("/polls/<code:str>")
+@openapi.response(200, {"application/json": schema.PollOut}, "The poll")
+@openapi.response(404, _ERRORS, "Unknown code")
+async def get_poll(request: Request, code: str, polls: PollService) -> HTTPResponse:
+    """Read a poll"""
+    return json(poll_json(request, await polls.get_poll(code)))
+
+
+@api.post("/polls/<code:str>/votes")
+@openapi.body({"application/json": schema.CastVote}, required=True)
+@openapi.response(200, {"application/json": schema.VoteAccepted}, "Stored and committed")
+@openapi.response(404, _ERRORS, "Unknown code")
+@openapi.response(409, _ERRORS, "The poll is closed")
+@openapi.response(422, _ERRORS, "Unknown option, too many choices or a malformed voter id")
+async def cast_vote(request: Request, code: str, polls: PollService) -> HTTPResponse:
+    """Cast or replace a voter's ballot (idempotent: a retry changes nothing)"""
+    version = await polls.cast_ballot(code, json_body(request))
+    return json({"accepted": True, "version": version})
+
+
+@api.get("/polls/<code:str>/results")
+@openapi.response(200, {"application/json": schema.ResultsOut}, "The current tally")
+@openapi.response(404, _ERRORS, "Unknown code")
+async def get_results(request: Request, code: str, polls: PollService) -> HTTPResponse:
+    """Read the current results"""
+    return json((await polls.results(code)).as_dict())
+
+
+@api.post("/polls/<code:str>/close")
+@openapi.secured("token")
+@openapi.response(200, {"application/json": schema.PollOut}, "The poll, now closed")
+@openapi.response(403, _ERRORS, "Missing or wrong admin token")
+async def close_poll(request: Request, code: str, polls: PollService) -> HTTPResponse:
+    """Close a poll to votes (Authorization: Bearer <admin_token>)"""
+    return json(poll_json(request, await polls.set_status(code, bearer_token(request), "closed")))
+
+
+@api.post("/polls/<code:str>/open")
+@openapi.secured("token")
+@openapi.response(200, {"application/json": schema.PollOut}, "The poll, open again")
+@openapi.response(403, _ERRORS, "Missing or wrong admin token")
+async def open_poll(request: Request, code: str, polls: PollService) -> HTTPResponse:
+    """Reopen a poll (Authorization: Bearer <admin_token>)"""
+    return json(poll_json(request, await polls.set_status(code, bearer_token(request), "open")))
+
+
+@api.websocket("/polls/<code:str>/live")
+async def live_results(request: Request, ws: Any, code: str, hub: Hub) -> None:
+    """Live results as JSON: a snapshot at once, then one message per change"""
+    await serve_live(ws, code, "json", hub)
+

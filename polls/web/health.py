@@ -1,0 +1,29 @@
+"""Health: 200 while this replica reaches PostgreSQL (HAProxy routes on it); RabbitMQ is reported, not required."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from polls.bus import ResultsBus
+from polls.config import Config
+from polls.live import Hub
+from polls.store import Database
+
+health = Blueprint("health")
+
+
+@health.get("/healthz")
+@openapi.response(200, description="This replica can serve: PostgreSQL answers")
+@openapi.response(503, description="PostgreSQL is unreachable from this replica")
+async def healthz(request: Request, config: Config, database: Database, bus: ResultsBus, hub: Hub) -> HTTPResponse:
+    """Health of this replica"""
+    body = {
+        "instance": config.instance,
+        "bus": "connected" if bus.connected else "reconnecting",
+        "watchers": hub.watcher_count(),
+    }
+    if await database.ping():
+        return json({"status": "ok", **body})
+    return json({"status": "unavailable", "error": "PostgreSQL is unreachable", **body}, status=503)

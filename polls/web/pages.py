@@ -1,0 +1,155 @@
+"""The HTML pages: home, vote (phone), present (projector) and admin. Full page or fragment per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, raw, redirect
+
+from polls.domain import Poll, new_voter_id
+from polls.errors import InvalidInput
+from polls.live import Hub
+from polls.service import PollService
+from polls.web.live import serve_live
+from polls.web.render import Templates, base_url, qr_svg
+
+pages = Blueprint("pages")
+
+VOTER_COOKIE = "polls_voter"
+VOTER_COOKIE_AGE = 365 * 24 * 3600
+
+
+def poll_form(form: Any) -> dict[str, Any]:
+    """The create form's fields as the API's body: one option per line of the textarea."""
+    raw_max = (form.get("max_choices") or "").strip()
+    if raw_max and not raw_max.isdigit():
+        raise InvalidInput("Maximum choices must be a whole number.")
+    return {
+        "question": form.get("question", ""),
+        "options": [line for line in form.get("options", "").splitlines() if line.strip()],
+        "kind": form.get("kind", "single"),
+        "max_choices": int(raw_max) if raw_max and form.get("kind") == "multiple" else None,
+    }
+
+
+def ballot_form(form: Any, voter: str) -> dict[str, Any]:
+    chosen = form.getlist("option") or []
+    if not all(value.isdigit() for value in chosen):
+        raise InvalidInput("Choose from the options shown.")
+    return {"voter": voter, "options": [int(value) for value in chosen]}
+
+
+def voter_of(request: Request) -> str:
+    """The browser's voter id from its cookie, or a new one (set on the response by the caller)."""
+    return request.cookies.get(VOTER_COOKIE) or new_voter_id()
+
+
+def keep_voter(request: Request, response: HTTPResponse, voter: str) -> HTTPResponse:
+    if request.cookies.get(VOTER_COOKIE) != voter:
+        response.add_cookie(
+            VOTER_COOKIE, voter, max_age=VOTER_COOKIE_AGE, httponly=True, samesite="Lax", secure=False
+        )
+    return response
+
+
+def join_url(request: Request, poll: Poll) -> str:
+    return f"{base_url(request)}/p/{poll.code}"
+
+
+@pages.get("/")
+async def home(request: Request, templates: Templates) -> HTTPResponse:
+    """Create a poll, or join one by code"""
+    return templates.respond(request, "home.html")
+
+
+@pages.post("/polls")
+async def create_poll(request: Request, polls: PollService) -> HTTPResponse:
+    """Create a poll from the home page's form and go to its admin page"""
+    poll, token = await polls.create_poll(poll_form(request.form))
+    admin = f"/p/{poll.code}/admin?token={token}"
+    if request.headers.get("HX-Request") == "true":
+        return empty(status=204, headers={"HX-Redirect": admin})
+    return redirect(admin, status=303)
+
+
+@pages.get("/join")
+async def join(request: Request, polls: PollService) -> HTTPResponse:
+    """Go to the poll with the code a person typed"""
+    poll = await polls.get_poll(request.args.get("code", ""))
+    return redirect(f"/p/{poll.code}", status=303)
+
+
+@pages.get("/p/<code:str>")
+async def vote_page(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+    """The voting page for a phone"""
+    poll = await polls.get_poll(code)
+    voter = voter_of(request)
+    chosen = await polls.choices_of(poll.code, voter)
+    response = templates.respond(request, "vote.html", poll=poll, chosen=chosen, message=None)
+    return keep_voter(request, response, voter)
+
+
+@pages.post("/p/<code:str>/vote")
+async def vote(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+    """Cast or change this browser's ballot from the voting page"""
+    voter = voter_of(request)
+    body = ballot_form(request.form, voter)
+    await polls.cast_ballot(code, body)
+    poll = await polls.get_poll(code)
+    response = templates.respond(
+        request, "vote.html", "_ballot.html", poll=poll, chosen=tuple(body["options"]), message="received"
+    )
+    return keep_voter(request, response, voter)
+
+
+@pages.get("/p/<code:str>/present")
+async def present(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+    """The live results for a projector"""
+    poll = await polls.get_poll(code)
+    results = await polls.results(poll.code)
+    url = join_url(request, poll)
+    return templates.respond(
+        request, "present.html", "_results.html", poll=poll, results=results, join_url=url, qr=qr_svg(url)
+    )
+
+
+@pages.get("/p/<code:str>/admin")
+async def admin(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+    """The poll's admin page, reached by its secret link"""
+    token = request.args.get("token", "")
+    await polls.check_admin(code, token)
+    poll = await polls.get_poll(code)
+    results = await polls.results(poll.code)
+    response = templates.respond(
+        request, "admin.html", poll=poll, results=results, token=token, join_url=join_url(request, poll)
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@pages.post("/p/<code:str>/status")
+async def set_status(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+    """Open or close the poll from the admin page"""
+    status = request.form.get("status")
+    if status not in ("open", "closed"):
+        raise InvalidInput("status must be 'open' or 'closed'.")
+    token = request.form.get("token", "")
+    poll = await polls.set_status(code, token, status)
+    if request.headers.get("HX-Request") != "true":
+        return redirect(f"/p/{poll.code}/admin?token={token}", status=303)
+    return templates.respond(request, "admin.html", "_admin_controls.html", poll=poll, token=token)
+
+
+@pages.get("/p/<code:str>/qr.svg")
+async def qr(request: Request, code: str, polls: PollService) -> HTTPResponse:
+    """The join URL as a QR code"""
+    poll = await polls.get_poll(code)
+    return raw(qr_svg(join_url(request, poll)), content_type="image/svg+xml")
+
+
+@pages.websocket("/p/<code:str>/live")
+async def live_fragments(request: Request, ws: Any, code: str, hub: Hub) -> None:
+    """Live results as HTML fragments for the present and admin pages"""
+    await serve_live(ws, code, "html", hub)
+
