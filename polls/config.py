@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
@@ -18,7 +19,7 @@ _EXCHANGE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
 @dataclass(frozen=True)
 class Config:
-    instance: str = "web-1"
+    instance: str = ""  # empty: the host name, which is unique per container when scaled
     host: str = "127.0.0.1"
     port: int = 8001
     database_url: str = "postgresql://postgres@127.0.0.1:5432/polls"
@@ -56,6 +57,8 @@ class Config:
             if raw is None:
                 continue
             values[field.name] = cls._convert(field.name, field.type, raw.strip())
+        if not values.get("instance"):
+            values["instance"] = socket.gethostname()
         config = cls(**values)
         config.validate()
         return config

@@ -26,7 +26,7 @@ Load = Callable[[str], Awaitable[Results]]
 class Watcher:
     """One local websocket watching one poll, in one format ("json" or "html")."""
 
-    __slots__ = ("code", "format", "send", "version", "pending", "sending", "closed")
+    __slots__ = ("closed", "code", "format", "pending", "send", "sending", "version")
 
     def __init__(self, code: str, fmt: str, send: Send) -> None:
         self.code = code

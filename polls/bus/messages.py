@@ -22,11 +22,13 @@ def decode_results(body: bytes) -> Results:
     try:
         data: Any = json.loads(body)
         if data.get("schema") != SCHEMA or data.get("type") != "results":
-            raise MessageError(f"unsupported message: schema={data.get('schema')!r} type={data.get('type')!r}")
-        options = tuple(
-            OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"]
+            raise MessageError(
+                f"unsupported message: schema={data.get('schema')!r} type={data.get('type')!r}"
+            )
+        options = tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])
+        return Results(
+            str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options
         )
-        return Results(str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options)
     except MessageError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

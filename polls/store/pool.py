@@ -41,12 +41,12 @@ class Database:
             pool, self._pool = self._pool, None
             await asyncio.wait_for(pool.close(), timeout=5)
 
-    async def ping(self, timeout: float = 1.0) -> bool:
+    async def ping(self, limit: float = 1.0) -> bool:
         """True while a connection can be had and answers; never raises."""
         if self._pool is None:
             return False
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit):
                 async with self._pool.acquire() as connection:
                     return await connection.fetchval("SELECT 1") == 1
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):

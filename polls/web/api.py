@@ -113,4 +113,3 @@ async def open_poll(request: Request, code: str, polls: PollService) -> HTTPResp
 async def live_results(request: Request, ws: Any, code: str, hub: Hub) -> None:
     """Live results as JSON: a snapshot at once, then one message per change"""
     await serve_live(ws, code, "json", hub)
-

@@ -43,10 +43,14 @@ def describe(exception: Exception) -> tuple[int, str]:
 def setup_errors(app: Sanic, templates: Templates) -> None:
     def render_error(request: Request, exception: Exception) -> HTTPResponse:
         status, message = describe(exception)
-        if request.path.startswith("/api") or request.headers.get("Accept", "").startswith("application/json"):
+        if request.path.startswith("/api") or request.headers.get("Accept", "").startswith(
+            "application/json"
+        ):
             response = json({"error": message}, status=status)
         else:
-            response = templates.respond(request, "error.html", "_error.html", status=status, status_code=status, message=message)
+            response = templates.respond(
+                request, "error.html", "_error.html", status=status, status_code=status, message=message
+            )
         if isinstance(exception, MethodNotAllowed):
             response.headers.update(exception.headers)
         return response

@@ -1,4 +1,4 @@
-"""Health: 200 while this replica reaches PostgreSQL (HAProxy routes on it); RabbitMQ is reported, not required."""
+"""Health: 200 while this replica reaches PostgreSQL (HAProxy routes on it); RabbitMQ is only reported."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ health = Blueprint("health")
 @health.get("/healthz")
 @openapi.response(200, description="This replica can serve: PostgreSQL answers")
 @openapi.response(503, description="PostgreSQL is unreachable from this replica")
-async def healthz(request: Request, config: Config, database: Database, bus: ResultsBus, hub: Hub) -> HTTPResponse:
+async def healthz(
+    request: Request, config: Config, database: Database, bus: ResultsBus, hub: Hub
+) -> HTTPResponse:
     """Health of this replica"""
     body = {
         "instance": config.instance,

@@ -152,4 +152,3 @@ async def qr(request: Request, code: str, polls: PollService) -> HTTPResponse:
 async def live_fragments(request: Request, ws: Any, code: str, hub: Hub) -> None:
     """Live results as HTML fragments for the present and admin pages"""
     await serve_live(ws, code, "html", hub)
-

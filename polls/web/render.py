@@ -34,7 +34,9 @@ class Templates:
         """The live results region: the same markup on the full page and on every websocket push."""
         return self.render(RESULTS_FRAGMENT, results=results)
 
-    def respond(self, request: Request, page: str, fragment: str | None = None, status: int = 200, **context: Any) -> HTTPResponse:
+    def respond(
+        self, request: Request, page: str, fragment: str | None = None, status: int = 200, **context: Any
+    ) -> HTTPResponse:
         """The full page, or only its fragment for an htmx request (which then says so in HX-Request)."""
         is_htmx = request.headers.get("HX-Request") == "true"
         name = fragment if fragment and is_htmx else page

@@ -1,0 +1,162 @@
+"""The live hub pushes each poll's newest tally to its local sockets, in order, rendered once per version."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from polls.domain import OptionResult, Results
+from polls.live import Hub
+
+
+def results(version: int, code: str = "ABCDEF", votes: int | None = None) -> Results:
+    return Results(code, version, version, "open", (OptionResult(1, "a", version if votes is None else votes),))
+
+
+class Database:
+    """Stands in for the store's `results` read: the current snapshot of each poll."""
+
+    def __init__(self, *snapshots: Results) -> None:
+        self.snapshots = {s.code: s for s in snapshots}
+        self.reads = 0
+
+    async def load(self, code: str) -> Results:
+        self.reads += 1
+        return self.snapshots[code]
+
+
+class Socket:
+    """A socket that records what it was sent; optionally slow or broken."""
+
+    def __init__(self, delay: float = 0.0, broken: bool = False) -> None:
+        self.received: list[int] = []
+        self.delay = delay
+        self.broken = broken
+
+    async def send(self, payload: str) -> None:
+        if self.broken:
+            raise ConnectionError("socket gone")
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.received.append(json.loads(payload)["version"])
+
+
+def version_json(r: Results) -> str:
+    return json.dumps({"version": r.version})
+
+
+def make_hub(db: Database, renders: list | None = None) -> Hub:
+    def render(r: Results) -> str:
+        if renders is not None:
+            renders.append(r.version)
+        return version_json(r)
+
+    return Hub({"json": render, "html": render}, load=db.load, send_timeout=0.5)
+
+
+async def test_a_new_watcher_gets_the_current_snapshot_at_once():
+    db = Database(results(3))
+    hub = make_hub(db)
+    socket = Socket()
+    await hub.watch("ABCDEF", "json", socket.send)
+    assert socket.received == [3]
+
+
+async def test_every_watcher_of_the_poll_gets_each_newer_version_and_no_other_poll_does():
+    db = Database(results(1), results(1, code="OTHERS"))
+    hub = make_hub(db)
+    a, b, other = Socket(), Socket(), Socket()
+    await hub.watch("ABCDEF", "json", a.send)
+    await hub.watch("ABCDEF", "html", b.send)
+    await hub.watch("OTHERS", "json", other.send)
+    await hub.deliver(results(2))
+    await hub.deliver(results(3))
+    assert a.received == b.received == [1, 2, 3]
+    assert other.received == [1]
+
+
+async def test_an_older_or_repeated_version_is_never_sent():
+    hub = make_hub(Database(results(5)))
+    socket = Socket()
+    await hub.watch("ABCDEF", "json", socket.send)
+    for version in (4, 5, 7, 6, 7):
+        await hub.deliver(results(version))
+    assert socket.received == [5, 7]
+
+
+async def test_a_slow_socket_gets_the_newest_tally_not_a_backlog_and_never_goes_back():
+    hub = make_hub(Database(results(0)))
+    slow = Socket(delay=0.05)
+    await hub.watch("ABCDEF", "json", slow.send)
+    await asyncio.gather(*(hub.deliver(results(v)) for v in range(1, 30)))
+    await asyncio.sleep(0.2)
+    assert slow.received == sorted(slow.received)
+    assert slow.received[-1] == 29
+    assert len(slow.received) < 10
+
+
+async def test_each_version_is_rendered_once_per_format_however_many_watch():
+    renders: list[int] = []
+    hub = make_hub(Database(results(0)), renders)
+    sockets = [Socket() for _ in range(50)]
+    for i, socket in enumerate(sockets):
+        await hub.watch("ABCDEF", "json" if i % 2 else "html", socket.send)
+    renders.clear()
+    await hub.deliver(results(1))
+    assert renders == [1, 1]
+    assert all(s.received[-1] == 1 for s in sockets)
+
+
+async def test_a_broken_socket_is_dropped_and_the_others_still_get_updates():
+    hub = make_hub(Database(results(0)))
+    good, broken = Socket(), Socket()
+    await hub.watch("ABCDEF", "json", good.send)
+    watcher = await hub.watch("ABCDEF", "json", broken.send)
+    broken.broken = True
+    await hub.deliver(results(1))
+    assert hub.watcher_count("ABCDEF") == 1
+    assert watcher.closed.is_set()
+    await hub.deliver(results(2))
+    assert good.received == [0, 1, 2]
+
+
+async def test_a_stalled_socket_is_dropped_after_the_send_timeout():
+    hub = make_hub(Database(results(0)))
+    healthy, stalled = Socket(), Socket()
+    await hub.watch("ABCDEF", "json", healthy.send)
+    watcher = await hub.watch("ABCDEF", "json", stalled.send)
+    stalled.delay = 5
+    await hub.deliver(results(1))
+    assert watcher.closed.is_set()
+    assert hub.watcher_count("ABCDEF") == 1
+    assert healthy.received == [0, 1]
+
+
+async def test_a_watcher_that_leaves_gets_nothing_more_and_the_poll_is_forgotten():
+    hub = make_hub(Database(results(0)))
+    socket = Socket()
+    watcher = await hub.watch("ABCDEF", "json", socket.send)
+    hub.unwatch(watcher)
+    await hub.deliver(results(1))
+    assert socket.received == [0]
+    assert hub.watched_codes == []
+
+
+async def test_resync_rereads_every_watched_poll_from_the_database():
+    db = Database(results(1))
+    hub = make_hub(db)
+    socket = Socket()
+    await hub.watch("ABCDEF", "json", socket.send)
+    db.snapshots["ABCDEF"] = results(4)
+    await hub.resync()
+    assert socket.received == [1, 4]
+
+
+async def test_a_watcher_joining_after_a_newer_push_gets_the_newer_tally():
+    db = Database(results(2))
+    hub = make_hub(db)
+    first, late = Socket(), Socket()
+    await hub.watch("ABCDEF", "json", first.send)
+    await hub.deliver(results(6))  # arrived from the bus; the database read below is older
+    await hub.watch("ABCDEF", "json", late.send)
+    assert late.received == [6]
