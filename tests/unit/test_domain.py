@@ -18,7 +18,9 @@ from polls.domain import (
 )
 from polls.errors import InvalidInput
 
-POLL = Poll("ABCDEF", "Lunch?", "multiple", 2, "open", (Option(1, "Pizza"), Option(2, "Tacos"), Option(3, "Sushi")))
+POLL = Poll(
+    "ABCDEF", "Lunch?", "multiple", 2, "open", (Option(1, "Pizza"), Option(2, "Tacos"), Option(3, "Sushi"))
+)
 SINGLE = Poll("ABCDEG", "Yes?", "single", 1, "open", (Option(1, "Yes"), Option(2, "No")))
 
 
@@ -89,7 +91,9 @@ def test_join_codes_avoid_characters_that_are_misread():
     assert not set("0O1IL") & set(CODE_ALPHABET)
 
 
-@pytest.mark.parametrize(("typed", "code"), [(" k7qh3m ", "K7QH3M"), ("K7Q H3M", "K7QH3M"), ("K7QH3", None), ("K0QH3M", None)])
+@pytest.mark.parametrize(
+    ("typed", "code"), [(" k7qh3m ", "K7QH3M"), ("K7Q H3M", "K7QH3M"), ("K7QH3", None), ("K0QH3M", None)]
+)
 def test_a_typed_code_is_read_as_a_person_means_it(typed, code):
     assert normalise_code(typed) == code
 
@@ -99,7 +103,9 @@ def test_a_new_voter_id_is_a_valid_voter():
 
 
 def test_percentages_are_shares_of_voters():
-    results = Results("ABCDEF", 5, 4, "open", (OptionResult(1, "a", 3), OptionResult(2, "b", 1), OptionResult(3, "c", 0)))
+    results = Results(
+        "ABCDEF", 5, 4, "open", (OptionResult(1, "a", 3), OptionResult(2, "b", 1), OptionResult(3, "c", 0))
+    )
     assert [results.percent(o) for o in results.options] == [75, 25, 0]
     assert results.leading_votes == 3
 

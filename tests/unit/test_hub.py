@@ -10,7 +10,9 @@ from polls.live import Hub
 
 
 def results(version: int, code: str = "ABCDEF", votes: int | None = None) -> Results:
-    return Results(code, version, version, "open", (OptionResult(1, "a", version if votes is None else votes),))
+    return Results(
+        code, version, version, "open", (OptionResult(1, "a", version if votes is None else votes),)
+    )
 
 
 class Database:
