@@ -1,0 +1,151 @@
+"""The pages: create and join from home, vote from a phone, present on a projector, run the poll as admin."""
+
+from __future__ import annotations
+
+import re
+
+HX = {"HX-Request": "true"}
+
+
+def make_poll(client, question="Lunch?", options=("Pizza", "Tacos")) -> dict:
+    _, response = client.post("/api/polls", json={"question": question, "options": list(options)})
+    return response.json
+
+
+def checked(html: str) -> list[int]:
+    """The option ids a ballot form shows as chosen."""
+    return [int(v) for v in re.findall(r'value="(\d+)"\s+checked', html)]
+
+
+def test_home_offers_to_create_and_to_join(client):
+    _, response = client.get("/")
+    assert response.status == 200
+    assert 'hx-post="/polls"' in response.text and 'action="/join"' in response.text
+    assert (
+        "/static/vendor/htmx.min.js" in response.text and "/static/vendor/ext/hx-ws.min.js" in response.text
+    )
+
+
+def test_the_page_assets_are_served(client):
+    for path in (
+        "/static/app.css",
+        "/static/app.js",
+        "/static/vendor/htmx.min.js",
+        "/static/vendor/ext/hx-ws.min.js",
+    ):
+        _, response = client.get(path)
+        assert response.status == 200, path
+
+
+def test_creating_from_the_form_leads_to_the_admin_page(client):
+    form = {"question": "Team lunch?", "options": "Pizza\n\nTacos\r\nSushi\n", "kind": "single"}
+    _, response = client.post("/polls", data=form, headers=HX)
+    assert response.status == 204
+    admin = response.headers["HX-Redirect"]
+    assert re.fullmatch(r"/p/[A-Z0-9]{6}/admin\?token=[\w-]+", admin)
+    _, response = client.post("/polls", data=form, follow_redirects=False)
+    assert response.status == 303 and "/admin?token=" in response.headers["location"]
+    _, response = client.get(admin)
+    assert response.status == 200 and "Team lunch?" in response.text and "Sushi" in response.text
+
+
+def test_a_bad_form_gets_the_reason_as_a_fragment(client):
+    _, response = client.post("/polls", data={"question": "Q", "options": "only one"}, headers=HX)
+    assert response.status == 422
+    assert "2 to 20 options" in response.text
+    assert "<html" not in response.text
+
+
+def test_joining_by_a_typed_code_opens_the_voting_page(client):
+    code = make_poll(client)["code"]
+    _, response = client.get(f"/join?code=+{code.lower()}+", follow_redirects=False)
+    assert (response.status, response.headers["location"]) == (303, f"/p/{code}")
+    _, response = client.get("/join?code=ZZZZZZ", follow_redirects=False)
+    assert response.status == 404 and "no poll with that code" in response.text
+
+
+def test_the_voting_page_gives_the_browser_a_voter_id(client):
+    code = make_poll(client)["code"]
+    _, response = client.get(f"/p/{code}")
+    assert response.status == 200
+    cookie = response.headers["set-cookie"]
+    assert re.match(r"polls_voter=[\w-]{16,};", cookie) and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_user_text_is_escaped_everywhere(client):
+    created = make_poll(client, question="<script>alert(1)</script>", options=("<b>bold</b>", "plain"))
+    code = created["code"]
+    for path in (f"/p/{code}", f"/p/{code}/present", f"/p/{code}/admin?token={created['admin_token']}"):
+        _, response = client.get(path)
+        assert "<script>alert(1)</script>" not in response.text and "<b>bold</b>" not in response.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+def test_a_vote_from_the_page_is_confirmed_and_can_be_changed(client):
+    code = make_poll(client)["code"]
+    cookies = {"polls_voter": "browser-voter-0001"}
+    _, response = client.post(f"/p/{code}/vote", data={"option": "1"}, headers=HX, cookies=cookies)
+    assert response.status == 200
+    assert "Vote received" in response.text and checked(response.text) == [1]
+    _, response = client.post(f"/p/{code}/vote", data={"option": "2"}, headers=HX, cookies=cookies)
+    assert checked(response.text) == [2]
+    _, response = client.get(f"/api/polls/{code}/results")
+    assert [o["votes"] for o in response.json["options"]] == [0, 1]
+    _, response = client.get(f"/p/{code}", cookies=cookies)
+    assert checked(response.text) == [2] and "Change vote" in response.text
+
+
+def test_an_empty_page_vote_is_refused_with_a_reason(client):
+    code = make_poll(client)["code"]
+    _, response = client.post(
+        f"/p/{code}/vote", data={}, headers=HX, cookies={"polls_voter": "browser-voter-0002"}
+    )
+    assert response.status == 422 and "Choose at least one option" in response.text
+
+
+def test_the_present_page_shows_results_join_url_code_and_qr_and_listens_live(client):
+    created = make_poll(client)
+    code = created["code"]
+    client.post(f"/api/polls/{code}/votes", json={"voter": "phone-0001", "options": [2]})
+    _, response = client.get(f"/p/{code}/present")
+    assert response.status == 200
+    assert f'hx-ws:connect="/p/{code}/live"' in response.text
+    assert f"/p/{code}</p>" in response.text and f'class="join-code">{code}<' in response.text
+    assert "<svg" in response.text
+    assert 'data-option="2" data-votes="1"' in response.text and "100%" in response.text
+    assert response.headers["Vary"] == "HX-Request"
+
+
+def test_an_htmx_request_for_the_present_page_gets_the_results_fragment_alone(client):
+    code = make_poll(client)["code"]
+    _, response = client.get(f"/p/{code}/present", headers=HX)
+    assert response.text.lstrip().startswith('<div class="results')
+    assert "<html" not in response.text
+
+
+def test_the_admin_page_needs_its_token_and_closes_and_reopens_the_poll(client):
+    created = make_poll(client)
+    code, token = created["code"], created["admin_token"]
+    _, response = client.get(f"/p/{code}/admin?token=wrong")
+    assert response.status == 403
+    _, response = client.post(f"/p/{code}/status", data={"token": token, "status": "closed"}, headers=HX)
+    assert response.status == 200 and "Reopen voting" in response.text
+    _, response = client.get(f"/p/{code}")
+    assert "This poll is closed" in response.text
+    _, response = client.post(f"/p/{code}/status", data={"token": "nope", "status": "open"}, headers=HX)
+    assert response.status == 403
+    _, response = client.post(f"/p/{code}/status", data={"token": token, "status": "open"}, headers=HX)
+    assert "Close voting" in response.text
+
+
+def test_the_join_qr_code_is_an_svg(client):
+    code = make_poll(client)["code"]
+    _, response = client.get(f"/p/{code}/qr.svg")
+    assert response.status == 200 and response.headers["content-type"] == "image/svg+xml"
+    assert response.text.startswith("<svg")
+
+
+def test_an_unknown_page_is_a_friendly_404(client):
+    _, response = client.get("/p/ZZZZZZ")
+    assert response.status == 404
+    assert "Not found" in response.text and "Back to the start" in response.text
