@@ -58,4 +58,4 @@ def base_url(request: Request) -> str:
 
 def qr_svg(url: str) -> str:
     """An SVG QR code of the join URL, made on the server (no external service)."""
-    return segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff")
+    return segno.make(url, error="m").svg_inline(omitsize=True, border=2, dark="#111", light="#fff")

@@ -1,0 +1,329 @@
+"""The Docker deployment: Dockerfile, docker-compose.yml, HAProxy's Docker config and RabbitMQ's definitions.
+
+No Docker engine is needed: the files are parsed and checked against each other, against the native
+stack (haproxy/haproxy.cfg, scripts/stack) and the app's own settings, and linted by hadolint and haproxy -c.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from polls.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKER_CFG = ROOT / "haproxy" / "haproxy.docker.cfg"
+NATIVE_CFG = ROOT / "haproxy" / "haproxy.cfg"
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+DEFINITIONS = json.loads((ROOT / "rabbitmq" / "definitions.json").read_text())
+
+
+def dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), one list per stage, continuations joined."""
+    stages: list[list[tuple[str, str]]] = []
+    pending = ""
+    for raw in (ROOT / "Dockerfile").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        keyword, _, arguments = (pending + line).partition(" ")
+        pending = ""
+        if keyword.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((keyword.upper(), arguments.strip()))
+    return stages
+
+
+def arguments(stage: list[tuple[str, str]], keyword: str) -> list[str]:
+    return [args for key, args in stage if key == keyword]
+
+
+def final_env() -> dict[str, str]:
+    pairs = [
+        word.partition("=")
+        for args in arguments(dockerfile_stages()[-1], "ENV")
+        for word in shlex.split(args)
+    ]
+    return {name: value for name, _, value in pairs}
+
+
+def haproxy_sections(path: Path) -> dict[str, list[str]]:
+    """Each section ('defaults', 'backend web', ...) with its directives, without comments or extra spaces."""
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for raw in path.read_text().splitlines():
+        line = " ".join(raw.split("#", 1)[0].split())
+        if not line:
+            continue
+        if raw[0].isspace():
+            sections[current].append(line)
+        else:
+            current = line
+            sections[current] = []
+    return sections
+
+
+def bind_port(directive: str) -> int:
+    """`bind :3000` or `bind ":${POLLS_HTTP_PORT-3000}"` (the native default) -> 3000."""
+    return int(re.search(r"(\d+)\}?\"?$", directive).group(1))
+
+
+def seconds(duration: str) -> float:
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(float(n) * units[unit] for n, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration))
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    assert found, f"{name} is not installed (scripts/setup --for-tests installs it)"
+    return found
+
+
+# --- Dockerfile ------------------------------------------------------------------------------------------
+
+
+def test_dockerfile_passes_hadolint_without_any_finding():
+    result = subprocess.run(
+        [tool("hadolint"), "--no-color", "Dockerfile"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_image_is_built_in_stages_from_pinned_slim_bases():
+    bases = [arguments(stage, "FROM")[0].split()[0] for stage in dockerfile_stages()]
+    assert len(bases) >= 3
+    assert re.fullmatch(r"node:\d+-slim", bases[0])
+    assert bases[1:] == ["python:3.14-slim"] * (len(bases) - 1)
+
+
+def test_node_stage_vendors_the_htmx_files_the_templates_load():
+    node_stage, *_, final = dockerfile_stages()
+    build = " ".join(arguments(node_stage, "RUN"))
+    assert "npm ci" in build
+    base_html = (ROOT / "webclient" / "templates" / "base.html").read_text()
+    for vendored in re.findall(r"/static/vendor/([\w./-]+\.js)", base_html):
+        assert f"node_modules/htmx.org/dist/{vendored}" in build
+    assert any(
+        args.startswith("--from=webclient ") and "static/vendor" in args for args in arguments(final, "COPY")
+    )
+
+
+def test_final_stage_runs_as_a_non_root_user():
+    users = arguments(dockerfile_stages()[-1], "USER")
+    assert users
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_replica_listens_on_all_interfaces_on_port_8000_unbuffered():
+    env = final_env()
+    assert (env["POLLS_HOST"], env["POLLS_PORT"], env["PYTHONUNBUFFERED"]) == ("0.0.0.0", "8000", "1")
+    assert env["PATH"].startswith("/opt/venv/bin:")
+    assert arguments(dockerfile_stages()[-1], "EXPOSE") == ["8000"]
+
+
+def test_image_healthcheck_asks_healthz_with_the_standard_library():
+    (healthcheck,) = arguments(dockerfile_stages()[-1], "HEALTHCHECK")
+    assert "urllib.request" in healthcheck
+    assert "/healthz" in healthcheck
+
+
+def test_container_runs_python_m_polls_as_scripts_stack_does():
+    (command,) = arguments(dockerfile_stages()[-1], "CMD")
+    assert json.loads(command) == ["python", "-m", "polls"]
+    assert "command" not in SERVICES["web"]
+    assert "entrypoint" not in SERVICES["web"]
+    assert '"$PY" -m polls' in (ROOT / "scripts" / "stack").read_text()
+
+
+def test_build_context_leaves_out_local_state():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".stack", "**/node_modules", "webclient/static/vendor", "tests"} <= ignored
+    assert {".pytest_cache", ".ruff_cache", "**/__pycache__"} <= ignored
+
+
+# --- docker-compose.yml ----------------------------------------------------------------------------------
+
+
+def test_compose_has_exactly_the_proxy_the_replicas_the_database_and_the_broker():
+    assert set(SERVICES) == {"reverse-proxy", "web", "db", "rabbitmq"}
+
+
+@pytest.mark.parametrize("service", ["reverse-proxy", "web", "db", "rabbitmq"])
+def test_every_service_has_a_healthcheck(service):
+    assert SERVICES[service]["healthcheck"]["test"][0] == "CMD"
+
+
+@pytest.mark.parametrize("service", ["reverse-proxy", "web", "db", "rabbitmq"])
+def test_services_start_only_after_their_dependencies_are_healthy(service):
+    for condition in SERVICES[service].get("depends_on", {}).values():
+        assert condition == {"condition": "service_healthy"}
+
+
+def test_starting_the_proxy_alone_starts_everything_it_needs():
+    assert set(SERVICES["reverse-proxy"]["depends_on"]) == {"web"}
+    assert set(SERVICES["web"]["depends_on"]) == {"db", "rabbitmq"}
+
+
+def test_web_scales_because_it_has_no_fixed_name_and_no_published_port():
+    web = SERVICES["web"]
+    assert web["build"] == "."
+    assert "container_name" not in web
+    assert "ports" not in web
+
+
+def test_web_outlasts_its_graceful_shutdown_before_docker_kills_it():
+    web = SERVICES["web"]
+    assert seconds(web["stop_grace_period"]) > float(web["environment"]["POLLS_GRACEFUL_SHUTDOWN_TIMEOUT"])
+
+
+def test_only_the_replicas_reach_both_networks():
+    networks = {name: set(service["networks"]) for name, service in SERVICES.items()}
+    assert networks == {
+        "reverse-proxy": {"front"},
+        "web": {"front", "back"},
+        "db": {"back"},
+        "rabbitmq": {"back"},
+    }
+    assert COMPOSE["networks"]["back"]["internal"] is True
+
+
+def test_compose_names_services_never_addresses():
+    text = (ROOT / "docker-compose.yml").read_text()
+    addresses = set(re.findall(r"\b\d{1,3}(?:\.\d{1,3}){3}\b", text))
+    assert addresses <= {"127.0.0.1"}, "only a container's own loopback, in its healthcheck"
+
+
+def test_images_are_the_chosen_releases():
+    assert SERVICES["reverse-proxy"]["image"] == "haproxy:3.4"
+    assert int(re.fullmatch(r"postgres:(\d+)", SERVICES["db"]["image"]).group(1)) >= 18
+    assert re.fullmatch(r"rabbitmq:4\.\d+-management", SERVICES["rabbitmq"]["image"])
+
+
+def test_database_lives_in_a_named_volume_at_the_postgres_18_location():
+    assert SERVICES["db"]["volumes"] == ["db-data:/var/lib/postgresql"]
+    assert "db-data" in COMPOSE["volumes"]
+
+
+def test_web_reaches_the_database_as_the_user_the_db_service_creates():
+    url = urlsplit(SERVICES["web"]["environment"]["POLLS_DATABASE_URL"])
+    db = SERVICES["db"]["environment"]
+    assert (url.scheme, url.hostname, url.port) == ("postgresql", "db", 5432)
+    expected = (db["POSTGRES_USER"], db["POSTGRES_PASSWORD"], "/" + db["POSTGRES_DB"])
+    assert (url.username, url.password, url.path) == expected
+
+
+def test_web_reaches_the_broker_as_a_user_the_definitions_create():
+    url = urlsplit(SERVICES["web"]["environment"]["POLLS_AMQP_URL"])
+    assert (url.scheme, url.hostname, url.port, url.path) == ("amqp", "rabbitmq", 5672, "/")
+    (user,) = [user for user in DEFINITIONS["users"] if user["name"] == url.username]
+    assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256"
+    salted = base64.b64decode(user["password_hash"])
+    assert salted[4:] == hashlib.sha256(salted[:4] + url.password.encode()).digest()
+
+
+def test_proxy_serves_port_3000_and_stats_on_8404_from_the_docker_config():
+    proxy = SERVICES["reverse-proxy"]
+    assert proxy["ports"] == ["3000:3000", "8404:8404"]
+    assert proxy["volumes"] == ["./haproxy/haproxy.docker.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"]
+
+
+def test_proxy_healthcheck_asks_the_readiness_endpoint_of_the_stats_frontend():
+    probe = " ".join(SERVICES["reverse-proxy"]["healthcheck"]["test"])
+    assert "/dev/tcp/127.0.0.1/8404" in probe
+    assert "GET /ready " in probe
+    assert "' 200 '" in probe
+    stats = haproxy_sections(DOCKER_CFG)["frontend stats"]
+    assert any("status 200" in line and "{ path /ready } { nbsrv(web) gt 0 }" in line for line in stats)
+
+
+def test_web_healthcheck_asks_healthz_on_the_port_the_image_listens_on():
+    probe = " ".join(SERVICES["web"]["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{final_env()['POLLS_PORT']}/healthz" in probe
+
+
+def test_broker_loads_the_definitions_from_where_compose_mounts_them():
+    mounts = dict(volume.rsplit(":", 2)[:2] for volume in SERVICES["rabbitmq"]["volumes"])
+    config = (ROOT / "rabbitmq" / "rabbitmq.conf").read_text()
+    path = re.search(r"^definitions\.local\.path = (\S+)$", config, re.MULTILINE).group(1)
+    assert mounts["./rabbitmq/definitions.json"] == path
+    assert mounts["./rabbitmq/rabbitmq.conf"].startswith("/etc/rabbitmq/conf.d/")
+
+
+# --- RabbitMQ definitions ----------------------------------------------------------------------------------
+
+
+def test_definitions_declare_the_exchange_exactly_as_the_replicas_do():
+    (exchange,) = DEFINITIONS["exchanges"]
+    assert exchange["name"] == Config().exchange == SERVICES["web"]["environment"]["POLLS_EXCHANGE"]
+    declared = {key: exchange[key] for key in ("vhost", "type", "durable", "auto_delete")}
+    assert declared == {"vhost": "/", "type": "fanout", "durable": True, "auto_delete": False}
+
+
+def test_definitions_leave_the_guest_user_alone_when_imported_natively():
+    assert "guest" not in {user["name"] for user in DEFINITIONS["users"]}
+    assert "guest" not in {permission["user"] for permission in DEFINITIONS["permissions"]}
+
+
+def test_definitions_create_the_default_vhost_and_grant_it_to_the_polls_user():
+    assert {"name": "/"} in DEFINITIONS["vhosts"]
+    everything = {"user": "polls", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}
+    assert everything in DEFINITIONS["permissions"]
+
+
+# --- HAProxy -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", [NATIVE_CFG, DOCKER_CFG], ids=["native", "docker"])
+def test_haproxy_config_is_valid_without_warnings(config):
+    result = subprocess.run([tool("haproxy"), "-c", "-f", str(config)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_docker_haproxy_has_the_same_defaults_as_the_native_one():
+    assert haproxy_sections(DOCKER_CFG)["defaults"] == haproxy_sections(NATIVE_CFG)["defaults"]
+
+
+def test_docker_haproxy_checks_retries_and_balances_like_the_native_one():
+    def policy(path: Path) -> list[str]:
+        return [line for line in haproxy_sections(path)["backend web"] if not line.startswith("server")]
+
+    assert policy(DOCKER_CFG) == policy(NATIVE_CFG)
+
+
+@pytest.mark.parametrize("frontend", ["frontend www", "frontend stats"])
+def test_docker_haproxy_frontends_listen_and_behave_like_the_native_ones(frontend):
+    docker, native = haproxy_sections(DOCKER_CFG)[frontend], haproxy_sections(NATIVE_CFG)[frontend]
+    assert [bind_port(line) for line in docker if line.startswith("bind ")] == [
+        bind_port(line) for line in native if line.startswith("bind ")
+    ]
+    unbound = [line for line in native if not line.startswith("bind ")]
+    assert [line for line in docker if line in unbound] == unbound
+
+
+def test_docker_haproxy_discovers_the_scaled_replicas_through_docker_dns():
+    sections = haproxy_sections(DOCKER_CFG)
+    assert "nameserver docker 127.0.0.11:53" in sections["resolvers docker"]
+    (template,) = [line for line in sections["backend web"] if line.startswith("server-template ")]
+    words = template.split()
+    assert words[3] == f"web:{final_env()['POLLS_PORT']}"
+    assert int(words[2].split("-")[1]) >= 10
+    assert "check" in words
+    assert "resolvers docker" in template
+    assert "init-addr none" in template
+    assert not [line for line in sections["backend web"] if line.startswith("server ")]
