@@ -41,11 +41,11 @@ def dockerfile_stages() -> list[list[tuple[str, str]]]:
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
-        keyword, _, arguments = (pending + line).partition(" ")
+        keyword, _, rest = (pending + line).partition(" ")
         pending = ""
         if keyword.upper() == "FROM":
             stages.append([])
-        stages[-1].append((keyword.upper(), arguments.strip()))
+        stages[-1].append((keyword.upper(), rest.strip()))
     return stages
 
 
@@ -101,7 +101,9 @@ def test_dockerfile_passes_hadolint_without_any_finding():
     result = subprocess.run(
         [tool("hadolint"), "--no-color", "Dockerfile"], cwd=ROOT, capture_output=True, text=True
     )
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+    findings = result.stdout + result.stderr
+    assert result.returncode == 0, findings
+    assert not findings.strip(), findings
 
 
 def test_image_is_built_in_stages_from_pinned_slim_bases():
