@@ -49,6 +49,12 @@ def setup_bus(app: Sanic, bus: ResultsBus) -> None:
         await bus.stop()
 
 
+def setup_live(app: Sanic, hub: Hub) -> None:
+    @app.before_server_stop
+    async def send_sockets_elsewhere(app: Sanic) -> None:
+        await hub.close_all()
+
+
 def setup_instance_header(app: Sanic, instance: str) -> None:
     @app.on_response
     async def add_instance(request: Request, response: HTTPResponse) -> None:
@@ -86,6 +92,7 @@ def create_app(config: Config | None = None) -> Sanic:
 
     setup_database(app, database)
     setup_bus(app, bus)
+    setup_live(app, hub)
     setup_instance_header(app, config.instance)
     setup_errors(app, templates)
     for dependency in (config, database, bus, hub, service, templates):

@@ -19,6 +19,7 @@ from polls.domain import Results
 log = logging.getLogger("polls.live")
 
 Send = Callable[[str], Awaitable[None]]
+Close = Callable[[int, str], Awaitable[None]]
 Render = Callable[[Results], str]
 Load = Callable[[str], Awaitable[Results]]
 
@@ -26,12 +27,13 @@ Load = Callable[[str], Awaitable[Results]]
 class Watcher:
     """One local websocket watching one poll, in one format ("json" or "html")."""
 
-    __slots__ = ("closed", "code", "format", "pending", "send", "sending", "version")
+    __slots__ = ("close", "closed", "code", "format", "pending", "send", "sending", "version")
 
-    def __init__(self, code: str, fmt: str, send: Send) -> None:
+    def __init__(self, code: str, fmt: str, send: Send, close: Close | None = None) -> None:
         self.code = code
         self.format = fmt
         self.send = send
+        self.close = close
         self.version = -1  # highest version sent or pending
         self.pending: str | None = None
         self.sending = False
@@ -55,11 +57,11 @@ class Hub:
             return len(self._watchers.get(code, ()))
         return sum(len(watchers) for watchers in self._watchers.values())
 
-    async def watch(self, code: str, fmt: str, send: Send) -> Watcher:
+    async def watch(self, code: str, fmt: str, send: Send, close: Close | None = None) -> Watcher:
         """Register a socket and send it a full snapshot read from PostgreSQL (or a newer one)."""
         if fmt not in self._renderers:
             raise ValueError(f"unknown format {fmt!r}")
-        watcher = Watcher(code, fmt, send)
+        watcher = Watcher(code, fmt, send, close)
         # Registered before the read, so no change committed after the read can be missed.
         self._watchers.setdefault(code, set()).add(watcher)
         try:
@@ -108,6 +110,15 @@ class Hub:
                 await self.deliver(await self._load(code))
             except Exception as exc:  # one poll's failure must not stop the others
                 log.warning("resync of %s failed: %s", code, exc)
+
+    async def close_all(self, code: int = 1012, reason: str = "service restart") -> None:
+        """Close every local socket with a code that tells clients to reconnect (to another replica).
+
+        Sanic's own shutdown would close them with 1000 (normal closure), after which browsers' hx-ws
+        connections, rightly, do not reconnect.
+        """
+        watchers = [w for ws in self._watchers.values() for w in ws if w.close is not None]
+        await asyncio.gather(*(w.close(code, reason) for w in watchers), return_exceptions=True)
 
     def _render(self, results: Results, fmt: str) -> str:
         return self._renderers[fmt](results)

@@ -18,7 +18,7 @@ async def serve_live(ws: Any, raw_code: str, fmt: str, hub: Hub) -> None:
     try:
         if code is None:
             raise PollNotFound()
-        watcher = await hub.watch(code, fmt, ws.send)
+        watcher = await hub.watch(code, fmt, ws.send, ws.close)
     except PollNotFound as exc:
         await ws.send(json.dumps({"type": "error", "error": exc.message}))
         await ws.close(code=CLOSE_UNKNOWN_POLL, reason="unknown poll")

@@ -4,6 +4,7 @@ are written to tests/artifacts/screenshots for a person to look at."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -31,7 +32,9 @@ PROJECTOR = {"width": 1920, "height": 1080}
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield browser
         await browser.close()
 
@@ -43,6 +46,13 @@ async def new_page(browser: Browser, viewport: dict) -> Page:
     return page
 
 
+async def api(method: str, url: str, **kwargs) -> dict:
+    async with httpx.AsyncClient() as http:
+        response = await http.request(method, url, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+
 def bar(page: Page, option: int):
     return page.locator(f'#results .bar[data-option="{option}"]')
 
@@ -50,17 +60,22 @@ def bar(page: Page, option: int):
 async def vote_from_phone(phone: Page, url: str, label: str) -> None:
     await phone.goto(url)
     await phone.get_by_text(label, exact=True).click()
-    await phone.get_by_role("button", name="Vote").or_(phone.get_by_role("button", name="Change vote")).click()
+    await (
+        phone.get_by_role("button", name="Vote").or_(phone.get_by_role("button", name="Change vote")).click()
+    )
     await expect(phone.locator(".notice.received")).to_contain_text("Vote received")
 
 
-async def test_a_phone_vote_moves_the_projector_bars_live_and_survives_a_killed_replica(stack, browser, artifacts):
+async def test_a_phone_vote_moves_the_projector_bars_live_and_survives_a_killed_replica(
+    stack, browser, artifacts
+):
     shots = artifacts / "screenshots"
     shots.mkdir(exist_ok=True)
-    created = httpx.post(
+    created = await api(
+        "POST",
         f"{stack.url}/api/polls",
         json={"question": "Where should the team offsite be?", "options": ["Lisbon", "Berlin", "Kraków"]},
-    ).json()
+    )
     code = created["code"]
 
     projector = await new_page(browser, PROJECTOR)
@@ -82,16 +97,16 @@ async def test_a_phone_vote_moves_the_projector_bars_live_and_survives_a_killed_
 
     # Kill each replica in turn: whichever one held the projector's socket, it must come back by itself.
     for i, (name, label) in enumerate((("web-1", "Berlin"), ("web-2", "Lisbon"))):
-        stack.run("kill", name)
-        stack.wait_haproxy(name, "DOWN")
+        await asyncio.to_thread(stack.run, "kill", name)
+        await asyncio.to_thread(stack.wait_haproxy, name, "DOWN")
         other = await new_page(browser, PHONE)
         await vote_from_phone(other, f"{stack.url}/p/{code}", label)
         await expect(projector.locator(".tally .voters")).to_have_text(str(2 + i), timeout=15_000)
         await expect(projector.locator(".live-indicator")).to_have_attribute("data-live", "on")
-        stack.run("start", name)
-        stack.wait_haproxy(name, "UP")
+        await asyncio.to_thread(stack.run, "start", name)
+        await asyncio.to_thread(stack.wait_haproxy, name, "UP")
     assert await projector.evaluate("window.__notReloaded === true")
-    truth = httpx.get(f"{stack.url}/api/polls/{code}/results").json()
+    truth = await api("GET", f"{stack.url}/api/polls/{code}/results")
     for option in truth["options"]:
         await expect(bar(projector, option["id"])).to_have_attribute("data-votes", str(option["votes"]))
     await projector.screenshot(path=shots / "present-projector.png")
@@ -127,7 +142,8 @@ async def test_a_bad_poll_from_the_home_page_shows_the_reason_in_place(stack, br
 
 
 async def test_joining_by_code_from_the_home_page_opens_the_ballot(stack, browser):
-    code = httpx.post(f"{stack.url}/api/polls", json={"question": "Join?", "options": ["y", "n"]}).json()["code"]
+    created = await api("POST", f"{stack.url}/api/polls", json={"question": "Join?", "options": ["y", "n"]})
+    code = created["code"]
     page = await new_page(browser, PHONE)
     await page.goto(stack.url)
     await page.get_by_label("Code").fill(code.lower())

@@ -133,3 +133,20 @@ async def test_a_replica_forgets_sockets_that_left(replicas):
         async with asyncio.timeout(5):
             while (await http.get("/healthz")).json()["watchers"] != 0:
                 await asyncio.sleep(0.05)
+
+
+async def test_a_replica_shutting_down_asks_its_sockets_to_reconnect_elsewhere(
+    database_url, amqp_url, exchange_name, tmp_path
+):
+    replica = Replica("leaving-1", database_url, amqp_url, exchange_name, tmp_path)
+    await asyncio.to_thread(replica.start)
+    try:
+        code = await create_poll(replica.url)
+        async with websockets.connect(f"{replica.ws_url}/api/polls/{code}/live") as ws:
+            await next_message(ws)
+            replica.process.terminate()
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd.code == 1012
+    finally:
+        await asyncio.to_thread(replica.stop)

@@ -110,7 +110,11 @@ def test_the_present_page_shows_results_join_url_code_and_qr_and_listens_live(cl
     _, response = client.get(f"/p/{code}/present")
     assert response.status == 200
     assert f'hx-ws:connect="/p/{code}/live"' in response.text
-    assert f"/p/{code}</p>" in response.text and "://" not in response.text.split("join-url")[1][:60] and f'class="join-code">{code}<' in response.text
+    assert (
+        f"/p/{code}</p>" in response.text
+        and "://" not in response.text.split("join-url")[1][:60]
+        and f'class="join-code">{code}<' in response.text
+    )
     assert "<svg" in response.text
     assert 'data-option="2" data-votes="1"' in response.text and "100%" in response.text
     assert response.headers["Vary"] == "HX-Request"

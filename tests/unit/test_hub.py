@@ -162,3 +162,16 @@ async def test_a_watcher_joining_after_a_newer_push_gets_the_newer_tally():
     await hub.deliver(results(6))  # arrived from the bus; the database read below is older
     await hub.watch("ABCDEF", "json", late.send)
     assert late.received == [6]
+
+
+async def test_on_shutdown_every_socket_is_closed_with_a_code_that_asks_clients_to_reconnect():
+    hub = make_hub(Database(results(0), results(0, code="OTHERS")))
+    closes: list[tuple[int, str]] = []
+
+    async def close(code: int, reason: str) -> None:
+        closes.append((code, reason))
+
+    await hub.watch("ABCDEF", "json", Socket().send, close)
+    await hub.watch("OTHERS", "html", Socket().send, close)
+    await hub.close_all()
+    assert closes == [(1012, "service restart")] * 2
