@@ -78,7 +78,11 @@ def create_app(config: Config | None = None) -> Sanic:
     app.ext.openapi.describe(
         "polls API",
         version=__version__,
-        description="Live polls: create, vote, read results, and watch them change over a websocket.",
+        description=(
+            "Live polls: create, vote, read results, and watch them change. Websocket "
+            '`/api/polls/{code}/live` sends the results object with `"type": "results"` at once and after '
+            'each change; `version` never goes backwards on one connection. Errors are `{"error": message}`.'
+        ),
     )
 
     database = Database(config.database_url, config.db_pool_max)

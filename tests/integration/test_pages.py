@@ -83,22 +83,22 @@ def test_user_text_is_escaped_everywhere(client):
 
 def test_a_vote_from_the_page_is_confirmed_and_can_be_changed(client):
     code = make_poll(client)["code"]
-    cookies = {"polls_voter": "browser-voter-0001"}
-    _, response = client.post(f"/p/{code}/vote", data={"option": "1"}, headers=HX, cookies=cookies)
+    cookie = {"Cookie": "polls_voter=browser-voter-0001"}
+    _, response = client.post(f"/p/{code}/vote", data={"option": "1"}, headers={**HX, **cookie})
     assert response.status == 200
     assert "Vote received" in response.text and checked(response.text) == [1]
-    _, response = client.post(f"/p/{code}/vote", data={"option": "2"}, headers=HX, cookies=cookies)
+    _, response = client.post(f"/p/{code}/vote", data={"option": "2"}, headers={**HX, **cookie})
     assert checked(response.text) == [2]
     _, response = client.get(f"/api/polls/{code}/results")
     assert [o["votes"] for o in response.json["options"]] == [0, 1]
-    _, response = client.get(f"/p/{code}", cookies=cookies)
+    _, response = client.get(f"/p/{code}", headers=cookie)
     assert checked(response.text) == [2] and "Change vote" in response.text
 
 
 def test_an_empty_page_vote_is_refused_with_a_reason(client):
     code = make_poll(client)["code"]
     _, response = client.post(
-        f"/p/{code}/vote", data={}, headers=HX, cookies={"polls_voter": "browser-voter-0002"}
+        f"/p/{code}/vote", data={}, headers={**HX, "Cookie": "polls_voter=browser-voter-0002"}
     )
     assert response.status == 422 and "Choose at least one option" in response.text
 
