@@ -8,6 +8,7 @@ import logging
 from collections import OrderedDict
 from typing import Any, Protocol
 
+from polls.batcher import BallotBatcher
 from polls.domain import (
     Poll,
     Results,
@@ -38,6 +39,7 @@ class PollService:
         # A poll's question and options never change, so validating a ballot needs no query.
         self._polls: OrderedDict[str, Poll] = OrderedDict()
         self._cached_polls = cached_polls
+        self._batcher = BallotBatcher(store.cast_ballots, publisher.publish)
 
     async def create_poll(self, body: Any) -> tuple[Poll, str]:
         """Validate and store a new poll; returns it with its admin token (shown once, stored hashed)."""
@@ -61,12 +63,13 @@ class PollService:
         return await self.store.choices_of(self._code(raw_code), voter)
 
     async def cast_ballot(self, raw_code: str, body: Any) -> int:
-        """Store the voter's ballot (replacing an earlier one); returns the committed version."""
+        """Store the voter's ballot (replacing an earlier one); returns the version that committed it.
+
+        Concurrent ballots of a poll share a commit (the batcher); the snapshot of each commit is
+        published before any of its ballots is acknowledged."""
         code = self._code(raw_code)
         ballot = parse_ballot(await self._cached_poll(code), body)
-        version = await self.store.cast_ballot(code, ballot)
-        await self._publish(code)
-        return version
+        return (await self._batcher.submit(code, ballot)).version
 
     async def set_status(self, raw_code: str, token: str | None, status: str) -> Poll:
         code = self._code(raw_code)

@@ -13,19 +13,21 @@ class CodeTaken(Exception):
     """The generated join code is in use already; the caller draws another."""
 
 
-# Re-counts the options of one ballot change in the database itself: +1 for each newly chosen option,
-# -1 for each one the voter's previous ballot had, in one statement, never read-modify-write in Python.
-# The caller holds the poll row's lock, so no other ballot of this poll changes in between.
-_UPSERT_BALLOT = """
-WITH previous AS (
-    SELECT option_ids FROM ballots WHERE poll_id = $1 AND voter = $2
+# Applies a batch of ballots (one per voter) in one statement, counting in the database itself: +1 for each
+# option a ballot chooses, -1 for each option the voter's previous ballot had, never read-modify-write in
+# Python. The caller holds the poll row's lock, so no other ballot of this poll changes in between.
+_UPSERT_BALLOTS = """
+WITH incoming AS (
+    SELECT voter, choices::integer[] AS option_ids FROM unnest($2::text[], $3::text[]) AS t (voter, choices)
+), previous AS (
+    SELECT b.voter, b.option_ids FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
 ), upserted AS (
-    INSERT INTO ballots (poll_id, voter, option_ids) VALUES ($1, $2, $3)
+    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, option_ids FROM incoming
     ON CONFLICT (poll_id, voter)
     DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
 ), delta AS (
     SELECT id, sum(change)::integer AS change FROM (
-        SELECT unnest($3::integer[]) AS id, 1 AS change
+        SELECT unnest(option_ids) AS id, 1 AS change FROM incoming
         UNION ALL
         SELECT unnest(option_ids), -1 FROM previous
     ) AS changes GROUP BY id HAVING sum(change) <> 0
@@ -33,9 +35,23 @@ WITH previous AS (
     UPDATE options SET votes = options.votes + delta.change
     FROM delta WHERE options.poll_id = $1 AND options.id = delta.id
 )
-UPDATE polls SET voters = voters + CASE WHEN EXISTS (SELECT 1 FROM previous) THEN 0 ELSE 1 END
+UPDATE polls SET voters = voters + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
 WHERE id = $1
 """
+
+_RESULTS = """
+SELECT p.version, p.voters, p.status, o.id, o.label, o.votes
+FROM polls p JOIN options o ON o.poll_id = p.id
+WHERE p.code = $1 ORDER BY o.id
+"""
+
+
+def _results(code: str, rows: list) -> Results:
+    if not rows:
+        raise PollNotFound()
+    first = rows[0]
+    options = tuple(OptionResult(row["id"], row["label"], row["votes"]) for row in rows)
+    return Results(code, first["version"], first["voters"], first["status"], options)
 
 
 class PollStore:
@@ -92,19 +108,25 @@ class PollStore:
         )
         return tuple(found or ())
 
-    async def cast_ballot(self, code: str, ballot: Ballot) -> int:
-        """Store or replace the voter's ballot; returns the poll's new version once committed."""
+    async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Results:
+        """Store or replace each voter's ballot (one per voter) in one transaction: one commit, one new
+        version for all of them. Returns the results as of that commit."""
         async with self.database.pool.acquire() as connection, connection.transaction():
             locked = await connection.fetchrow(
                 """UPDATE polls SET version = version + 1
-                   WHERE code = $1 AND status = 'open' RETURNING id, version""",
+                   WHERE code = $1 AND status = 'open' RETURNING id""",
                 code,
             )
             if locked is None:
                 exists = await connection.fetchval("SELECT 1 FROM polls WHERE code = $1", code)
                 raise PollClosed() if exists else PollNotFound()
-            await connection.execute(_UPSERT_BALLOT, locked["id"], ballot.voter, list(ballot.option_ids))
-        return locked["version"]
+            await connection.execute(
+                _UPSERT_BALLOTS,
+                locked["id"],
+                [ballot.voter for ballot in ballots],
+                ["{" + ",".join(map(str, ballot.option_ids)) + "}" for ballot in ballots],
+            )
+            return _results(code, await connection.fetch(_RESULTS, code))
 
     async def set_status(self, code: str, status: str) -> int:
         """Open or close the poll; returns the new version (bumped even if the status was already so)."""
@@ -119,14 +141,4 @@ class PollStore:
 
     async def results(self, code: str) -> Results:
         """One consistent snapshot: the version, the voter count and every option's count."""
-        rows = await self.database.pool.fetch(
-            """SELECT p.version, p.voters, p.status, o.id, o.label, o.votes
-               FROM polls p JOIN options o ON o.poll_id = p.id
-               WHERE p.code = $1 ORDER BY o.id""",
-            code,
-        )
-        if not rows:
-            raise PollNotFound()
-        first = rows[0]
-        options = tuple(OptionResult(row["id"], row["label"], row["votes"]) for row in rows)
-        return Results(code, first["version"], first["voters"], first["status"], options)
+        return _results(code, await self.database.pool.fetch(_RESULTS, code))

@@ -39,16 +39,17 @@ async def test_a_taken_code_is_reported_so_another_can_be_drawn(store: PollStore
 
 
 async def test_a_ballot_counts_and_bumps_the_version(store: PollStore, poll: Poll):
-    version = await store.cast_ballot(poll.code, Ballot("voter-0001", (1, 3)))
+    committed = await store.cast_ballots(poll.code, [Ballot("voter-0001", (1, 3))])
     results = await store.results(poll.code)
-    assert results.version == version == 1
+    assert results == committed
+    assert results.version == 1
     assert results.voters == 1
     assert counts(results) == {1: 1, 2: 0, 3: 1}
 
 
 async def test_second_ballot_replaces_first(store: PollStore, poll: Poll, database: Database):
-    await store.cast_ballot(poll.code, Ballot("voter-0001", (1, 3)))
-    await store.cast_ballot(poll.code, Ballot("voter-0001", (2, 3)))
+    await store.cast_ballots(poll.code, [Ballot("voter-0001", (1, 3))])
+    await store.cast_ballots(poll.code, [Ballot("voter-0001", (2, 3))])
     results = await store.results(poll.code)
     assert results.voters == 1
     assert counts(results) == {1: 0, 2: 1, 3: 1} == await tally_from_ballots(database, poll.code)
@@ -56,9 +57,9 @@ async def test_second_ballot_replaces_first(store: PollStore, poll: Poll, databa
 
 
 async def test_a_retried_ballot_changes_no_count(store: PollStore, poll: Poll):
-    await store.cast_ballot(poll.code, Ballot("voter-0001", (1,)))
+    await store.cast_ballots(poll.code, [Ballot("voter-0001", (1,))])
     before = await store.results(poll.code)
-    await store.cast_ballot(poll.code, Ballot("voter-0001", (1,)))
+    await store.cast_ballots(poll.code, [Ballot("voter-0001", (1,))])
     after = await store.results(poll.code)
     assert counts(after) == counts(before)
     assert after.voters == before.voters == 1
@@ -69,7 +70,7 @@ async def test_concurrent_ballots_count_exactly(store: PollStore, poll: Poll, da
     ballots = [Ballot(f"voter-{i:04d}", ((i % 3) + 1,)) for i in range(200)]
     # Every voter votes twice at once, once changing their mind: the counts must still add up.
     changes = [Ballot(b.voter, ((b.option_ids[0] % 3) + 1,)) for b in ballots[:100]]
-    await asyncio.gather(*(store.cast_ballot(poll.code, b) for b in ballots + changes))
+    await asyncio.gather(*(store.cast_ballots(poll.code, [b]) for b in ballots + changes))
     results = await store.results(poll.code)
     assert results.voters == 200
     assert counts(results) == await tally_from_ballots(database, poll.code)
@@ -80,9 +81,9 @@ async def test_concurrent_ballots_count_exactly(store: PollStore, poll: Poll, da
 async def test_a_closed_poll_takes_no_ballot_and_reopens(store: PollStore, poll: Poll):
     await store.set_status(poll.code, "closed")
     with pytest.raises(PollClosed):
-        await store.cast_ballot(poll.code, Ballot("voter-0001", (1,)))
+        await store.cast_ballots(poll.code, [Ballot("voter-0001", (1,))])
     await store.set_status(poll.code, "open")
-    await store.cast_ballot(poll.code, Ballot("voter-0001", (1,)))
+    await store.cast_ballots(poll.code, [Ballot("voter-0001", (1,))])
     assert (await store.results(poll.code)).voters == 1
 
 
@@ -91,7 +92,7 @@ async def test_an_unknown_poll_is_not_found(store: PollStore):
     for attempt in (
         store.get_poll(code),
         store.results(code),
-        store.cast_ballot(code, Ballot("voter-0001", (1,))),
+        store.cast_ballots(code, [Ballot("voter-0001", (1,))]),
         store.set_status(code, "closed"),
         store.admin_hash(code),
     ):
@@ -106,3 +107,15 @@ async def test_the_database_refuses_counts_that_break_its_rules(database: Databa
         await database.pool.execute(
             "UPDATE options SET votes = -1 WHERE poll_id = (SELECT id FROM polls WHERE code = $1)", poll.code
         )
+
+
+async def test_a_batch_of_ballots_commits_once_with_one_new_version(
+    store: PollStore, poll: Poll, database: Database
+):
+    await store.cast_ballots(poll.code, [Ballot("voter-0001", (1,))])
+    batch = [Ballot("voter-0001", (2, 3)), *(Ballot(f"batch-{i:04d}", (i % 3 + 1,)) for i in range(50))]
+    results = await store.cast_ballots(poll.code, batch)
+    assert results.version == 2
+    assert results.voters == 51
+    assert counts(results) == await tally_from_ballots(database, poll.code)
+    assert await store.choices_of(poll.code, "voter-0001") == (2, 3)
