@@ -17,6 +17,7 @@ from polls.store import Database, PollStore, migrate
 from polls.web.api import api
 from polls.web.errors import setup_errors
 from polls.web.health import health
+from polls.web.live import text_frame
 from polls.web.pages import pages
 from polls.web.render import Templates, live_json
 
@@ -88,7 +89,12 @@ def create_app(config: Config | None = None) -> Sanic:
     database = Database(config.database_url, config.db_pool_max)
     store = PollStore(database)
     templates = Templates(webclient / "templates", static_version=__version__)
-    hub = Hub({"json": live_json, "html": templates.results_fragment}, load=store.results)
+    hub = Hub(
+        {"json": live_json, "html": templates.results_fragment},
+        load=store.results,
+        interval=config.live_interval,
+        frame=text_frame,
+    )
     bus = ResultsBus(
         config.amqp_url, config.exchange, on_results=hub.deliver, on_resync=hub.resync, name=config.instance
     )

@@ -28,6 +28,8 @@ class Config:
     db_pool_max: int = 10
     request_max_size: int = 64 * 1024
     graceful_shutdown_timeout: float = 10.0
+    # Screens get a poll's newest tally at most once per this many seconds (0.05 s: 20 times a second).
+    live_interval: float = 0.05
     webclient_dir: str = ""
 
     # Each field is set by the environment variable POLLS_<FIELD NAME IN CAPITALS>.
@@ -41,6 +43,7 @@ class Config:
         "db_pool_max": "10",
         "request_max_size": "65536",
         "graceful_shutdown_timeout": "10",
+        "live_interval": "0.05",
         "webclient_dir": "/app/webclient",
     }
 
@@ -95,5 +98,7 @@ class Config:
             raise self._error("request_max_size", "must be between 1024 and 16777216 bytes")
         if not 0 <= self.graceful_shutdown_timeout <= 300:
             raise self._error("graceful_shutdown_timeout", "must be between 0 and 300 seconds")
+        if not 0 <= self.live_interval <= 5:
+            raise self._error("live_interval", "must be between 0 and 5 seconds")
         if self.webclient_dir and not os.path.isdir(self.webclient_dir):
             raise self._error("webclient_dir", f"is not a directory: {self.webclient_dir!r}")

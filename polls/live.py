@@ -1,52 +1,84 @@
 """The live hub of one replica: which local sockets watch which poll, and what each was last sent.
 
 A results snapshot arrives (from this replica's own vote, from the bus, or read from PostgreSQL when a
-socket connects or the broker comes back) and is pushed to every local watcher of that poll. Each
-payload is rendered once per version and format, not once per socket. A socket never receives an
-older version after a newer one: every socket accepts only versions above the highest it has queued,
-and while a send to it is in flight, newer snapshots replace one another in its single pending slot,
-so a slow socket gets the latest tally, not a backlog. A socket whose send fails or stalls is dropped.
+socket connects or the broker comes back) and is pushed to every local watcher of that poll.
+
+- Coalesced: a poll is pushed at most once per `interval`. A snapshot arriving sooner is held, newer
+  ones replace it, and it goes out when the interval is over: screens get the newest tally a few times a
+  second, not every vote, and the first change after a quiet spell goes out at once.
+- Rendered once: each payload is rendered (and framed) once per version and format, not per socket.
+- Written without waiting: a socket that can take the frame now gets it written straight away; only a
+  socket whose buffer is full is served by a coroutine that waits for it, with a timeout.
+- In order: every socket accepts only versions above the highest it has been given, and while a slow
+  send to it is in flight, newer snapshots replace one another in its single pending slot, so a slow
+  socket gets the latest tally, not a backlog. A socket whose send fails or stalls is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any
 
 from polls.domain import Results
 
 log = logging.getLogger("polls.live")
 
 Send = Callable[[str], Awaitable[None]]
+Write = Callable[[bytes], bool]  # writes a whole frame now if the socket can take it; False if it cannot
 Close = Callable[[int, str], Awaitable[None]]
 Render = Callable[[Results], str]
+Frame = Callable[[str], bytes]
 Load = Callable[[str], Awaitable[Results]]
 
 
+class Payload:
+    __slots__ = ("frame", "text")
+
+    def __init__(self, text: str, frame: bytes | None) -> None:
+        self.text = text
+        self.frame = frame
+
+
 class Watcher:
-    """One local websocket watching one poll, in one format ("json" or "html")."""
+    """One local websocket watching one poll, in one format ("json" or "html"). Kept small: one per socket."""
 
-    __slots__ = ("close", "closed", "code", "format", "pending", "send", "sending", "version")
+    __slots__ = ("close", "closed", "code", "format", "pending", "send", "sending", "version", "write")
 
-    def __init__(self, code: str, fmt: str, send: Send, close: Close | None = None) -> None:
+    def __init__(
+        self, code: str, fmt: str, send: Send, write: Write | None = None, close: Close | None = None
+    ) -> None:
         self.code = code
         self.format = fmt
         self.send = send
+        self.write = write
         self.close = close
-        self.version = -1  # highest version sent or pending
+        self.version = -1  # highest version written, sent or pending
         self.pending: str | None = None
         self.sending = False
-        self.closed = asyncio.Event()
+        self.closed = False
 
 
 class Hub:
-    def __init__(self, renderers: Mapping[str, Render], load: Load, send_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        renderers: Mapping[str, Render],
+        load: Load,
+        send_timeout: float = 5.0,
+        interval: float = 0.0,
+        frame: Frame | None = None,
+    ) -> None:
         self._renderers = renderers
         self._load = load
         self._send_timeout = send_timeout
+        self._interval = interval
+        self._frame = frame
         self._watchers: dict[str, set[Watcher]] = {}
         self._latest: dict[str, Results] = {}
+        self._pushed: dict[str, float] = {}  # when each poll was last pushed (loop time)
+        self._held: dict[str, asyncio.TimerHandle] = {}  # polls whose newest snapshot waits for its turn
+        self._slow: set[asyncio.Task[None]] = set()
 
     @property
     def watched_codes(self) -> list[str]:
@@ -57,11 +89,13 @@ class Hub:
             return len(self._watchers.get(code, ()))
         return sum(len(watchers) for watchers in self._watchers.values())
 
-    async def watch(self, code: str, fmt: str, send: Send, close: Close | None = None) -> Watcher:
+    async def watch(
+        self, code: str, fmt: str, send: Send, write: Write | None = None, close: Close | None = None
+    ) -> Watcher:
         """Register a socket and send it a full snapshot read from PostgreSQL (or a newer one)."""
         if fmt not in self._renderers:
             raise ValueError(f"unknown format {fmt!r}")
-        watcher = Watcher(code, fmt, send, close)
+        watcher = Watcher(code, fmt, send, write, close)
         # Registered before the read, so no change committed after the read can be missed.
         self._watchers.setdefault(code, set()).add(watcher)
         try:
@@ -72,36 +106,45 @@ class Hub:
         latest = self._latest.get(code)
         if latest is None or snapshot.version > latest.version:
             self._latest[code] = latest = snapshot
-        await self._offer(watcher, latest.version, self._render(latest, fmt))
+        await self._send_slowly(watcher, latest.version, self._renderers[fmt](latest))
         return watcher
 
     def unwatch(self, watcher: Watcher) -> None:
+        watcher.closed = True
         watchers = self._watchers.get(watcher.code)
         if watchers is None:
             return
         watchers.discard(watcher)
-        watcher.closed.set()
         if not watchers:
             del self._watchers[watcher.code]
             self._latest.pop(watcher.code, None)
+            self._pushed.pop(watcher.code, None)
+            held = self._held.pop(watcher.code, None)
+            if held is not None:
+                held.cancel()
 
     async def deliver(self, results: Results) -> None:
-        """Push a snapshot to the local watchers of its poll, unless they have it or a newer one."""
-        watchers = self._watchers.get(results.code)
-        if not watchers:
+        """Take a snapshot for the local watchers of its poll, unless they have it or a newer one.
+
+        Pushed now if the poll's interval is over, else held for the end of it. Returns once every
+        socket that could take it at once has it (slow ones are served in the background)."""
+        code = results.code
+        if code not in self._watchers:
             return
-        latest = self._latest.get(results.code)
+        latest = self._latest.get(code)
         if latest is not None and results.version <= latest.version:
             return
-        self._latest[results.code] = results
-        rendered: dict[str, str] = {}
-        sends = []
-        for watcher in tuple(watchers):
-            payload = rendered.get(watcher.format)
-            if payload is None:
-                payload = rendered[watcher.format] = self._render(results, watcher.format)
-            sends.append(self._offer(watcher, results.version, payload))
-        await asyncio.gather(*sends)
+        self._latest[code] = results
+        if code in self._held:
+            return  # the held push will carry this newer snapshot
+        loop = asyncio.get_running_loop()
+        wait = self._pushed.get(code, -self._interval) + self._interval - loop.time()
+        if wait > 0:
+            self._held[code] = loop.call_later(wait, self._push_held, code)
+            return
+        slow = self._push(code)
+        if slow:
+            await asyncio.gather(*slow)
 
     async def resync(self) -> None:
         """Re-read every watched poll from PostgreSQL, e.g. after the broker connection came back."""
@@ -120,24 +163,59 @@ class Hub:
         watchers = [w for ws in self._watchers.values() for w in ws if w.close is not None]
         await asyncio.gather(*(w.close(code, reason) for w in watchers), return_exceptions=True)
 
-    def _render(self, results: Results, fmt: str) -> str:
-        return self._renderers[fmt](results)
+    def _push_held(self, code: str) -> None:
+        self._held.pop(code, None)
+        for coroutine in self._push(code):
+            task = asyncio.ensure_future(coroutine)
+            self._slow.add(task)
+            task.add_done_callback(self._slow.discard)
 
-    async def _offer(self, watcher: Watcher, version: int, payload: str) -> None:
-        if version <= watcher.version or watcher.closed.is_set():
+    def _push(self, code: str) -> list[Coroutine[Any, Any, None]]:
+        """Write the poll's newest snapshot to every watcher that can take it now; returns the sends
+        still to be awaited for the others."""
+        watchers = self._watchers.get(code)
+        results = self._latest.get(code)
+        if not watchers or results is None:
+            return []
+        self._pushed[code] = asyncio.get_running_loop().time()
+        payloads: dict[str, Payload] = {}
+        slow = []
+        for watcher in tuple(watchers):
+            if results.version <= watcher.version:
+                continue
+            payload = payloads.get(watcher.format)
+            if payload is None:
+                text = self._renderers[watcher.format](results)
+                payload = payloads[watcher.format] = Payload(text, self._frame(text) if self._frame else None)
+            if not watcher.sending and watcher.write is not None and payload.frame is not None:
+                try:
+                    if watcher.write(payload.frame):
+                        watcher.version = results.version
+                        continue
+                except Exception as exc:
+                    self._drop(watcher, exc)
+                    continue
+            slow.append(self._send_slowly(watcher, results.version, payload.text))
+        return slow
+
+    async def _send_slowly(self, watcher: Watcher, version: int, text: str) -> None:
+        if version <= watcher.version or watcher.closed:
             return
         watcher.version = version
-        watcher.pending = payload
+        watcher.pending = text
         if watcher.sending:
             return  # the send in flight picks the newest pending payload up when it is done
         watcher.sending = True
         try:
             while watcher.pending is not None:
-                payload, watcher.pending = watcher.pending, None
+                text, watcher.pending = watcher.pending, None
                 async with asyncio.timeout(self._send_timeout):
-                    await watcher.send(payload)
+                    await watcher.send(text)
         except Exception as exc:
-            log.info("dropping a watcher of %s: %s", watcher.code, exc or type(exc).__name__)
-            self.unwatch(watcher)
+            self._drop(watcher, exc)
         finally:
             watcher.sending = False
+
+    def _drop(self, watcher: Watcher, exc: BaseException) -> None:
+        log.info("dropping a watcher of %s: %s", watcher.code, exc or type(exc).__name__)
+        self.unwatch(watcher)

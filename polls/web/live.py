@@ -5,12 +5,41 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+
 from polls.domain import normalise_code
 from polls.errors import PollNotFound
 from polls.live import Hub
 
 # Close codes an htmx client does not reconnect after (4000-4999 are the application's own).
 CLOSE_UNKNOWN_POLL = 4404
+# A socket with more than this waiting in its buffer is a slow reader: it is served by a coroutine that
+# waits for it, with a timeout, instead of having more frames piled up.
+WRITE_BUFFER_LIMIT = 64 * 1024
+
+
+def text_frame(text: str) -> bytes:
+    """A server-to-client text frame: unmasked and, with no extension negotiated (Sanic offers none), the
+    same bytes for every socket, so the hub frames each update once."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+
+
+def frame_writer(ws: Any):
+    """Write a frame to this Sanic websocket at once, if it is open and keeping up; False otherwise."""
+
+    def write(frame: bytes) -> bool:
+        if ws.ws_proto.state is not State.OPEN:
+            raise ConnectionError("websocket is not open")
+        transport = ws.io_proto.transport if ws.io_proto is not None else None
+        if transport is None or transport.is_closing():
+            raise ConnectionError("connection is closing")
+        if transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+            return False
+        transport.write(frame)
+        return True
+
+    return write
 
 
 async def serve_live(ws: Any, raw_code: str, fmt: str, hub: Hub) -> None:
@@ -18,7 +47,7 @@ async def serve_live(ws: Any, raw_code: str, fmt: str, hub: Hub) -> None:
     try:
         if code is None:
             raise PollNotFound()
-        watcher = await hub.watch(code, fmt, ws.send, ws.close)
+        watcher = await hub.watch(code, fmt, ws.send, frame_writer(ws), ws.close)
     except PollNotFound as exc:
         await ws.send(json.dumps({"type": "error", "error": exc.message}))
         await ws.close(code=CLOSE_UNKNOWN_POLL, reason="unknown poll")

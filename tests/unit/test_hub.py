@@ -47,13 +47,34 @@ def version_json(r: Results) -> str:
     return json.dumps({"version": r.version})
 
 
-def make_hub(db: Database, renders: list | None = None) -> Hub:
+def make_hub(db: Database, renders: list | None = None, **options) -> Hub:
     def render(r: Results) -> str:
         if renders is not None:
             renders.append(r.version)
         return version_json(r)
 
-    return Hub({"json": render, "html": render}, load=db.load, send_timeout=0.5)
+    return Hub({"json": render, "html": render}, load=db.load, send_timeout=0.5, **options)
+
+
+class FastSocket(Socket):
+    """A socket that takes frames synchronously, as the hub writes to sockets that keep up."""
+
+    def __init__(self, full: bool = False, broken: bool = False) -> None:
+        super().__init__(broken=broken)
+        self.full = full
+        self.frames: list[int] = []
+
+    def write(self, frame: bytes) -> bool:
+        if self.broken:
+            raise ConnectionError("socket gone")
+        if self.full:
+            return False
+        self.frames.append(json.loads(frame)["version"])
+        return True
+
+
+def framed(text: str) -> bytes:
+    return text.encode()
 
 
 async def test_a_new_watcher_gets_the_current_snapshot_at_once():
@@ -117,7 +138,7 @@ async def test_a_broken_socket_is_dropped_and_the_others_still_get_updates():
     broken.broken = True
     await hub.deliver(results(1))
     assert hub.watcher_count("ABCDEF") == 1
-    assert watcher.closed.is_set()
+    assert watcher.closed
     await hub.deliver(results(2))
     assert good.received == [0, 1, 2]
 
@@ -129,7 +150,7 @@ async def test_a_stalled_socket_is_dropped_after_the_send_timeout():
     watcher = await hub.watch("ABCDEF", "json", stalled.send)
     stalled.delay = 5
     await hub.deliver(results(1))
-    assert watcher.closed.is_set()
+    assert watcher.closed
     assert hub.watcher_count("ABCDEF") == 1
     assert healthy.received == [0, 1]
 
@@ -171,7 +192,54 @@ async def test_on_shutdown_every_socket_is_closed_with_a_code_that_asks_clients_
     async def close(code: int, reason: str) -> None:
         closes.append((code, reason))
 
-    await hub.watch("ABCDEF", "json", Socket().send, close)
-    await hub.watch("OTHERS", "html", Socket().send, close)
+    await hub.watch("ABCDEF", "json", Socket().send, close=close)
+    await hub.watch("OTHERS", "html", Socket().send, close=close)
     await hub.close_all()
     assert closes == [(1012, "service restart")] * 2
+
+
+async def test_updates_are_coalesced_to_one_push_per_interval_and_the_newest_wins():
+    hub = make_hub(Database(results(0)), interval=0.2)
+    socket = Socket()
+    await hub.watch("ABCDEF", "json", socket.send)
+    await hub.deliver(results(1))  # the first change after a quiet spell goes out at once
+    for version in (2, 3, 4):
+        await hub.deliver(results(version))
+    assert socket.received == [0, 1]
+    await asyncio.sleep(0.3)
+    assert socket.received == [0, 1, 4]
+
+
+async def test_a_socket_that_keeps_up_gets_the_frame_written_at_once_framed_once():
+    frames: list[str] = []
+
+    def frame(text: str) -> bytes:
+        frames.append(text)
+        return text.encode()
+
+    hub = make_hub(Database(results(0)), frame=frame)
+    sockets = [FastSocket() for _ in range(20)]
+    for socket in sockets:
+        await hub.watch("ABCDEF", "json", socket.send, socket.write)
+    await hub.deliver(results(1))
+    assert all(s.frames == [1] for s in sockets)
+    assert len(frames) == 1
+
+
+async def test_a_socket_with_a_full_buffer_is_served_by_a_send_that_waits_for_it():
+    hub = make_hub(Database(results(0)), frame=framed)
+    full = FastSocket(full=True)
+    await hub.watch("ABCDEF", "json", full.send, full.write)
+    await hub.deliver(results(1))
+    assert full.frames == [] and full.received == [0, 1]
+
+
+async def test_a_socket_that_fails_a_write_is_dropped():
+    hub = make_hub(Database(results(0)), frame=framed)
+    broken, fine = FastSocket(), FastSocket()
+    dropped = await hub.watch("ABCDEF", "json", broken.send, broken.write)
+    await hub.watch("ABCDEF", "json", fine.send, fine.write)
+    broken.broken = True
+    await hub.deliver(results(1))
+    assert dropped.closed and hub.watcher_count("ABCDEF") == 1
+    assert fine.frames == [1]
