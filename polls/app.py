@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from polls import __version__
-from polls.bus import ResultsBus
+from polls.bus import LiveBus, Presence
 from polls.config import Config
+from polls.domain import Results
+from polls.event import EventView
+from polls.event_live import PRESENCE_INTERVAL, EventFeed, EventHub, PresenceBoard
+from polls.event_service import EventService
 from polls.live import Hub
 from polls.service import PollService
-from polls.store import Database, PollStore, migrate
+from polls.store import Database, EventStore, PollStore, migrate
 from polls.web.api import api
 from polls.web.errors import setup_errors
+from polls.web.event_pages import event_pages
+from polls.web.events_api import events_api, live_event_json
 from polls.web.health import health
+from polls.web.i18n import load_translations
 from polls.web.live import text_frame
 from polls.web.pages import pages
 from polls.web.render import Templates, live_json
@@ -40,7 +49,7 @@ def setup_database(app: Sanic, database: Database) -> None:
         await database.close()
 
 
-def setup_bus(app: Sanic, bus: ResultsBus) -> None:
+def setup_bus(app: Sanic, bus: LiveBus) -> None:
     @app.before_server_start
     async def start_bus(app: Sanic) -> None:
         await bus.start()
@@ -50,10 +59,58 @@ def setup_bus(app: Sanic, bus: ResultsBus) -> None:
         await bus.stop()
 
 
-def setup_live(app: Sanic, hub: Hub) -> None:
-    @app.before_server_stop
+def setup_live(app: Sanic, *hubs: Hub) -> None:
+    # Before Sanic's own listener cancels the websocket handlers (which closes them with 1000). Shutdown
+    # listeners run in reverse priority order, so the lowest priority runs first.
+    @app.listener("before_server_stop", priority=-100)
     async def send_sockets_elsewhere(app: Sanic) -> None:
-        await hub.close_all()
+        await asyncio.gather(*(hub.close_all() for hub in hubs))
+
+
+def setup_event_clock(app: Sanic, events: EventService, bus: LiveBus, board: PresenceBoard) -> None:
+    """Two small loops per replica: close questions whose countdown ran out (any replica may; the
+    database lets one of them close each), and tell the others how many participants are connected here."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def every(seconds: float, step: Callable[[], Awaitable[object]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await step()
+            except Exception as exc:  # a failed round is retried on the next one
+                log.warning("%s failed: %s", getattr(step, "__name__", step), exc)
+
+    async def report_presence() -> None:
+        await bus.publish(board.local())
+
+    @app.after_server_start
+    async def start_clock(app: Sanic) -> None:
+        tasks.append(asyncio.create_task(every(0.5, events.close_expired), name="countdowns"))
+        tasks.append(asyncio.create_task(every(PRESENCE_INTERVAL, report_presence), name="presence"))
+
+    @app.before_server_stop
+    async def stop_clock(app: Sanic) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def route_snapshots(
+    hub: Hub, event_hub: EventHub, board: PresenceBoard
+) -> Callable[[object], Awaitable[None]]:
+    """Where each snapshot from the bus (or from this replica) goes."""
+    feed = EventFeed(event_hub)
+
+    async def on_snapshot(snapshot: object) -> None:
+        if isinstance(snapshot, Results):
+            await hub.deliver(snapshot)
+            await feed.on_results(snapshot)
+        elif isinstance(snapshot, EventView):
+            await event_hub.deliver(snapshot)
+        elif isinstance(snapshot, Presence):
+            board.record(snapshot)
+
+    return on_snapshot
 
 
 def setup_instance_header(app: Sanic, instance: str) -> None:
@@ -88,26 +145,40 @@ def create_app(config: Config | None = None) -> Sanic:
 
     database = Database(config.database_url, config.db_pool_max)
     store = PollStore(database)
-    templates = Templates(webclient / "templates", static_version=__version__)
-    hub = Hub(
-        {"json": live_json, "html": templates.results_fragment},
-        load=store.results,
-        interval=config.live_interval,
-        frame=text_frame,
+    templates = Templates(
+        webclient / "templates", load_translations(webclient / "locales"), static_version=__version__
     )
-    bus = ResultsBus(
-        config.amqp_url, config.exchange, on_results=hub.deliver, on_resync=hub.resync, name=config.instance
+    event_store = EventStore(database)
+    live = {"interval": config.live_interval, "frame": text_frame}
+    hub = Hub({"json": live_json, **templates.results_renderers()}, load=store.results, **live)
+    event_hub = EventHub(
+        {"json": live_event_json, **templates.event_renderers()}, load=event_store.view, **live
+    )
+    board = PresenceBoard(config.instance, event_hub)
+
+    async def resync() -> None:
+        await hub.resync()
+        await event_hub.resync()
+
+    bus = LiveBus(
+        config.amqp_url,
+        config.exchange,
+        on_snapshot=route_snapshots(hub, event_hub, board),
+        on_resync=resync,
+        name=config.instance,
     )
     service = PollService(store, bus)
+    events = EventService(event_store, store, bus)
 
     setup_database(app, database)
     setup_bus(app, bus)
-    setup_live(app, hub)
+    setup_live(app, hub, event_hub)
+    setup_event_clock(app, events, bus, board)
     setup_instance_header(app, config.instance)
     setup_errors(app, templates)
-    for dependency in (config, database, bus, hub, service, templates):
+    for dependency in (config, database, bus, hub, event_hub, board, service, events, templates):
         app.ext.dependency(dependency)
 
-    app.blueprint([api, pages, health])
+    app.blueprint([api, events_api, pages, event_pages, health])
     app.static("/static", webclient / "static", name="static")
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -36,6 +38,8 @@ class Poll:
     max_choices: int
     status: str
     options: tuple[Option, ...]
+    # A question of an event can be edited while it has no votes, so it is never cached.
+    in_event: bool = False
 
     @property
     def option_ids(self) -> frozenset[int]:
@@ -97,6 +101,15 @@ def new_admin_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def hash_token(token: str) -> str:
+    """Admin tokens are stored hashed: a leaked database does not leak control of the polls."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(expected_hash: str, token: str | None) -> bool:
+    return bool(token) and bool(expected_hash) and hmac.compare_digest(expected_hash, hash_token(token or ""))
+
+
 def new_voter_id() -> str:
     return secrets.token_urlsafe(16)
 
@@ -107,7 +120,7 @@ def normalise_code(raw: str) -> str | None:
     return code if _CODE.match(code) else None
 
 
-def _text(value: Any, what: str, limit: int) -> str:
+def clean_text(value: Any, what: str, limit: int) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be a string.")
     text = " ".join(value.split())
@@ -122,11 +135,11 @@ def parse_new_poll(body: Any) -> NewPoll:
     """Validate a create-poll request (JSON or form, already decoded into a dict)."""
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
-    question = _text(body.get("question"), "question", QUESTION_MAX)
+    question = clean_text(body.get("question"), "question", QUESTION_MAX)
     raw_options = body.get("options")
     if not isinstance(raw_options, list):
         raise InvalidInput("options must be a list of strings.")
-    labels = tuple(_text(o, "each option", LABEL_MAX) for o in raw_options)
+    labels = tuple(clean_text(o, "each option", LABEL_MAX) for o in raw_options)
     if not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
         raise InvalidInput(f"A poll needs {OPTIONS_MIN} to {OPTIONS_MAX} options.")
     if len({label.casefold() for label in labels}) != len(labels):

@@ -44,3 +44,15 @@ class Unavailable(PollsError):
     status_code = 503
     message = "The service is briefly unavailable; please try again."
     quiet = False
+
+
+class Conflict(PollsError):
+    """The request contradicts the current state (e.g. editing the options of a question with votes)."""
+
+    status_code = 409
+    message = "That is not possible in the current state."
+
+
+class EventNotFound(PollsError):
+    status_code = 404
+    message = "There is no event with that code."

@@ -1,6 +1,7 @@
-"""The live hub of one replica: which local sockets watch which poll, and what each was last sent.
+"""The live hub of one replica: which local sockets watch which topic, and what each was last sent.
 
-A results snapshot arrives (from this replica's own vote, from the bus, or read from PostgreSQL when a
+A topic is a poll's results or an event's state: a snapshot with a `code` and an ordered `version`.
+A snapshot arrives (from this replica's own vote, from the bus, or read from PostgreSQL when a
 socket connects or the broker comes back) and is pushed to every local watcher of that poll.
 
 - Coalesced: a poll is pushed at most once per `interval`. A snapshot arriving sooner is held, newer
@@ -22,15 +23,17 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from polls.domain import Results
+from polls.event import EventView
 
 log = logging.getLogger("polls.live")
 
 Send = Callable[[str], Awaitable[None]]
 Write = Callable[[bytes], bool]  # writes a whole frame now if the socket can take it; False if it cannot
 Close = Callable[[int, str], Awaitable[None]]
-Render = Callable[[Results], str]
+Snapshot = Results | EventView
+Render = Callable[[Any], str]
 Frame = Callable[[str], bytes]
-Load = Callable[[str], Awaitable[Results]]
+Load = Callable[[str], Awaitable[Any]]
 
 
 class Payload:
@@ -75,7 +78,7 @@ class Hub:
         self._interval = interval
         self._frame = frame
         self._watchers: dict[str, set[Watcher]] = {}
-        self._latest: dict[str, Results] = {}
+        self._latest: dict[str, Any] = {}
         self._pushed: dict[str, float] = {}  # when each poll was last pushed (loop time)
         self._held: dict[str, asyncio.TimerHandle] = {}  # polls whose newest snapshot waits for its turn
         self._slow: set[asyncio.Task[None]] = set()
@@ -83,6 +86,15 @@ class Hub:
     @property
     def watched_codes(self) -> list[str]:
         return list(self._watchers)
+
+    def latest(self) -> list[Any]:
+        """The newest snapshot of every watched topic."""
+        return list(self._latest.values())
+
+    def watcher_counts(self, fmt: str) -> dict[str, int]:
+        """Per topic, how many local sockets watch it in this format."""
+        counts = {code: sum(1 for w in ws if w.format == fmt) for code, ws in self._watchers.items()}
+        return {code: n for code, n in counts.items() if n}
 
     def watcher_count(self, code: str | None = None) -> int:
         if code is not None:
@@ -123,7 +135,7 @@ class Hub:
             if held is not None:
                 held.cancel()
 
-    async def deliver(self, results: Results) -> None:
+    async def deliver(self, results: Snapshot) -> None:
         """Take a snapshot for the local watchers of its poll, unless they have it or a newer one.
 
         Pushed now if the poll's interval is over, else held for the end of it. Returns once every

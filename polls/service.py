@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections import OrderedDict
 from typing import Any, Protocol
@@ -12,11 +10,13 @@ from polls.batcher import BallotBatcher
 from polls.domain import (
     Poll,
     Results,
+    hash_token,
     new_admin_token,
     new_join_code,
     normalise_code,
     parse_ballot,
     parse_new_poll,
+    token_matches,
 )
 from polls.errors import Forbidden, PollNotFound
 from polls.store.polls import CodeTaken, PollStore
@@ -25,11 +25,7 @@ log = logging.getLogger("polls.service")
 
 
 class Publisher(Protocol):
-    async def publish(self, results: Results) -> None: ...
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    async def publish(self, snapshot: Any) -> None: ...
 
 
 class PollService:
@@ -47,7 +43,7 @@ class PollService:
         token = new_admin_token()
         for _ in range(10):
             try:
-                poll = await self.store.create_poll(new_join_code(), _hash_token(token), new)
+                poll = await self.store.create_poll(new_join_code(), hash_token(token), new)
                 return poll, token
             except CodeTaken:
                 continue
@@ -81,7 +77,7 @@ class PollService:
     async def check_admin(self, raw_code: str, token: str | None) -> None:
         code = self._code(raw_code)
         expected = await self.store.admin_hash(code)
-        if not token or not hmac.compare_digest(expected, _hash_token(token)):
+        if not token_matches(expected, token):
             raise Forbidden()
 
     async def _publish(self, code: str) -> None:
@@ -96,9 +92,11 @@ class PollService:
     async def _cached_poll(self, code: str) -> Poll:
         poll = self._polls.get(code)
         if poll is None:
-            poll = self._polls[code] = await self.store.get_poll(code)
-            if len(self._polls) > self._cached_polls:
-                self._polls.popitem(last=False)
+            poll = await self.store.get_poll(code)
+            if not poll.in_event:
+                self._polls[code] = poll
+                if len(self._polls) > self._cached_polls:
+                    self._polls.popitem(last=False)
         else:
             self._polls.move_to_end(code)
         return poll

@@ -1,6 +1,6 @@
-"""The results bus: versioned messages on a RabbitMQ fanout exchange that every replica consumes."""
+"""The live bus: versioned snapshots on a RabbitMQ fanout exchange that every replica consumes."""
 
-from polls.bus.fanout import ResultsBus
-from polls.bus.messages import MessageError, decode_results, encode_results
+from polls.bus.fanout import LiveBus
+from polls.bus.messages import MessageError, Presence, decode, encode
 
-__all__ = ["MessageError", "ResultsBus", "decode_results", "encode_results"]
+__all__ = ["LiveBus", "MessageError", "Presence", "decode", "encode"]

@@ -1,4 +1,5 @@
-"""ResultsBus: publishes results snapshots to a RabbitMQ fanout exchange and consumes everyone's.
+"""LiveBus: publishes snapshots (results, event states, presence) to a RabbitMQ fanout exchange and
+consumes everyone's.
 
 Each replica binds its own exclusive, auto-delete queue to the exchange, so every replica sees every
 snapshot. The connection is aio-pika's robust one: after a broker restart it reconnects, re-declares
@@ -16,21 +17,23 @@ from collections.abc import Awaitable, Callable
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
 
-from polls.bus.messages import MessageError, decode_results, encode_results
+from polls.bus.messages import MessageError, Presence, decode, encode
 from polls.domain import Results
+from polls.event import EventView
 
 log = logging.getLogger("polls.bus")
 
-OnResults = Callable[[Results], Awaitable[None]]
+Snapshot = Results | EventView | Presence
+OnSnapshot = Callable[[Snapshot], Awaitable[None]]
 OnResync = Callable[[], Awaitable[None]]
 
 
-class ResultsBus:
+class LiveBus:
     def __init__(
         self,
         url: str,
         exchange: str,
-        on_results: OnResults,
+        on_snapshot: OnSnapshot,
         on_resync: OnResync,
         name: str = "polls",
         retry_interval: float = 1.0,
@@ -39,7 +42,7 @@ class ResultsBus:
         self.url = url
         self.exchange_name = exchange
         self.name = name
-        self._on_results = on_results
+        self._on_snapshot = on_snapshot
         self._on_resync = on_resync
         self._retry_interval = retry_interval
         self._publish_timeout = publish_timeout
@@ -99,32 +102,32 @@ class ResultsBus:
 
     async def _receive(self, message: AbstractIncomingMessage) -> None:
         try:
-            results = decode_results(message.body)
+            snapshot = decode(message.body)
         except MessageError as exc:
             log.warning("dropped a message: %s", exc)
             return
-        await self._on_results(results)
+        await self._on_snapshot(snapshot)
 
-    async def publish(self, results: Results) -> None:
+    async def publish(self, snapshot: Snapshot) -> None:
         """Deliver to this replica's own watchers at once, and to every replica through the exchange.
 
         Never raises: the vote behind the snapshot is committed already; a snapshot that cannot be
         published is logged, and the broker's reconnect resync repairs what the screens missed.
         """
-        await self._on_results(results)
+        await self._on_snapshot(snapshot)
         exchange = self._exchange
         if exchange is None or not self.connected:
-            log.warning("not published (RabbitMQ disconnected): %s v%d", results.code, results.version)
+            log.warning("not published (RabbitMQ disconnected): %s", type(snapshot).__name__)
             return
         message = aio_pika.Message(
-            encode_results(results),
+            encode(snapshot),
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
         )
         try:
             await asyncio.wait_for(exchange.publish(message, routing_key=""), self._publish_timeout)
         except (OSError, TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError) as exc:
-            log.warning("publish of %s v%d failed: %s", results.code, results.version, exc)
+            log.warning("publish of a %s failed: %s", type(snapshot).__name__, exc)
 
     async def stop(self) -> None:
         if self._connecting is not None and not self._connecting.done():

@@ -1,11 +1,17 @@
-"""Wire format of a results snapshot on the bus. Schema version 1; a reader drops what it cannot read."""
+"""Wire format of the bus: versioned JSON snapshots. Schema version 1; a reader drops what it cannot read.
+
+Three types: "results" (a poll's tally), "event" (an event's state with its live question's results) and
+"presence" (how many participants one replica has connected, per event)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from polls.domain import OptionResult, Results
+from polls.domain import Option, OptionResult, Poll, Results
+from polls.event import Event, EventView, Question
 
 SCHEMA = 1
 
@@ -14,22 +20,96 @@ class MessageError(ValueError):
     pass
 
 
-def encode_results(results: Results) -> bytes:
-    return json.dumps({"schema": SCHEMA, "type": "results", **results.as_dict()}).encode()
+@dataclass(frozen=True)
+class Presence:
+    instance: str
+    participants: dict[str, int]  # event code -> participants connected to this instance
 
 
-def decode_results(body: bytes) -> Results:
+def results_dict(results: Results) -> dict[str, Any]:
+    return results.as_dict()
+
+
+def _results(data: dict[str, Any]) -> Results:
+    options = tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])
+    return Results(str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options)
+
+
+def _question_dict(q: Question) -> dict[str, Any]:
+    return {
+        "code": q.code,
+        "position": q.position,
+        "question": q.poll.question,
+        "kind": q.poll.kind,
+        "max_choices": q.poll.max_choices,
+        "status": q.status,
+        "options": [{"id": o.id, "label": o.label} for o in q.poll.options],
+        "visibility": q.visibility,
+        "revealed": q.revealed,
+        "closes_at": q.closes_at.isoformat() if q.closes_at else None,
+        "round": q.round,
+    }
+
+
+def _question(data: dict[str, Any]) -> Question:
+    options = tuple(Option(int(o["id"]), str(o["label"])) for o in data["options"])
+    poll = Poll(
+        str(data["code"]),
+        str(data["question"]),
+        data["kind"],
+        int(data["max_choices"]),
+        data["status"],
+        options,
+        in_event=True,
+    )
+    closes_at = datetime.fromisoformat(data["closes_at"]) if data["closes_at"] else None
+    return Question(
+        poll, int(data["position"]), data["visibility"], bool(data["revealed"]), closes_at, int(data["round"])
+    )
+
+
+def event_dict(view: EventView) -> dict[str, Any]:
+    event = view.event
+    return {
+        "code": event.code,
+        "title": event.title,
+        "version": event.version,
+        "live": event.live,
+        "questions": [_question_dict(q) for q in event.questions],
+        "results": view.results.as_dict() if view.results else None,
+    }
+
+
+def _event(data: dict[str, Any]) -> EventView:
+    questions = tuple(_question(q) for q in data["questions"])
+    event = Event(str(data["code"]), str(data["title"]), int(data["version"]), data["live"], questions)
+    return EventView(event, _results(data["results"]) if data["results"] else None)
+
+
+def encode(snapshot: Results | EventView | Presence) -> bytes:
+    if isinstance(snapshot, Results):
+        body = {"type": "results", **snapshot.as_dict()}
+    elif isinstance(snapshot, EventView):
+        body = {"type": "event", **event_dict(snapshot)}
+    else:
+        body = {"type": "presence", "instance": snapshot.instance, "participants": snapshot.participants}
+    return json.dumps({"schema": SCHEMA, **body}).encode()
+
+
+def decode(body: bytes) -> Results | EventView | Presence:
     try:
         data: Any = json.loads(body)
-        if data.get("schema") != SCHEMA or data.get("type") != "results":
+        if data.get("schema") != SCHEMA or data.get("type") not in ("results", "event", "presence"):
             raise MessageError(
                 f"unsupported message: schema={data.get('schema')!r} type={data.get('type')!r}"
             )
-        options = tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])
-        return Results(
-            str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options
-        )
+        if data["type"] == "results":
+            return _results(data)
+        if data["type"] == "event":
+            return _event(data)
+        participants = {str(k): int(v) for k, v in data["participants"].items()}
+        return Presence(str(data["instance"]), participants)
     except MessageError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise MessageError(f"malformed results message: {exc}") from None
+        raise MessageError(f"malformed message: {exc}") from None

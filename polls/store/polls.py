@@ -81,7 +81,8 @@ class PollStore:
 
     async def get_poll(self, code: str) -> Poll:
         rows = await self.database.pool.fetch(
-            """SELECT p.question, p.kind, p.max_choices, p.status, o.id, o.label
+            """SELECT p.question, p.kind, p.max_choices, p.status, p.event_id IS NOT NULL AS in_event,
+                      o.id, o.label
                FROM polls p JOIN options o ON o.poll_id = p.id
                WHERE p.code = $1 ORDER BY o.id""",
             code,
@@ -90,7 +91,15 @@ class PollStore:
             raise PollNotFound()
         first = rows[0]
         options = tuple(Option(row["id"], row["label"]) for row in rows)
-        return Poll(code, first["question"], first["kind"], first["max_choices"], first["status"], options)
+        return Poll(
+            code,
+            first["question"],
+            first["kind"],
+            first["max_choices"],
+            first["status"],
+            options,
+            first["in_event"],
+        )
 
     async def admin_hash(self, code: str) -> str:
         found = await self.database.pool.fetchval("SELECT admin_hash FROM polls WHERE code = $1", code)

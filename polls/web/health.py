@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
-from polls.bus import ResultsBus
+from polls.bus import LiveBus
 from polls.config import Config
 from polls.live import Hub
 from polls.store import Database
@@ -18,7 +18,7 @@ health = Blueprint("health")
 @openapi.response(200, description="This replica can serve: PostgreSQL answers")
 @openapi.response(503, description="PostgreSQL is unreachable from this replica")
 async def healthz(
-    request: Request, config: Config, database: Database, bus: ResultsBus, hub: Hub
+    request: Request, config: Config, database: Database, bus: LiveBus, hub: Hub
 ) -> HTTPResponse:
     """Health of this replica"""
     body = {

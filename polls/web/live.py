@@ -9,7 +9,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 from polls.domain import normalise_code
-from polls.errors import PollNotFound
+from polls.errors import PollNotFound, PollsError
 from polls.live import Hub
 
 # Close codes an htmx client does not reconnect after (4000-4999 are the application's own).
@@ -42,13 +42,15 @@ def frame_writer(ws: Any):
     return write
 
 
-async def serve_live(ws: Any, raw_code: str, fmt: str, hub: Hub) -> None:
+async def serve_live(
+    ws: Any, raw_code: str, fmt: str, hub: Hub, not_found: type[PollsError] = PollNotFound
+) -> None:
     code = normalise_code(raw_code)
     try:
         if code is None:
-            raise PollNotFound()
+            raise not_found()
         watcher = await hub.watch(code, fmt, ws.send, frame_writer(ws), ws.close)
-    except PollNotFound as exc:
+    except not_found as exc:
         await ws.send(json.dumps({"type": "error", "error": exc.message}))
         await ws.close(code=CLOSE_UNKNOWN_POLL, reason="unknown poll")
         return

@@ -11,6 +11,7 @@ from polls.domain import Poll, new_voter_id
 from polls.errors import InvalidInput
 from polls.live import Hub
 from polls.service import PollService
+from polls.web.i18n import negotiate
 from polls.web.live import serve_live
 from polls.web.render import Templates, base_url, qr_svg
 
@@ -71,13 +72,6 @@ async def create_poll(request: Request, polls: PollService) -> HTTPResponse:
     if request.headers.get("HX-Request") == "true":
         return empty(status=204, headers={"HX-Redirect": admin})
     return redirect(admin, status=303)
-
-
-@pages.get("/join")
-async def join(request: Request, polls: PollService) -> HTTPResponse:
-    """Go to the poll with the code a person typed"""
-    poll = await polls.get_poll(request.args.get("code", ""))
-    return redirect(f"/p/{poll.code}", status=303)
 
 
 @pages.get("/p/<code:str>")
@@ -150,5 +144,5 @@ async def qr(request: Request, code: str, polls: PollService) -> HTTPResponse:
 
 @pages.websocket("/p/<code:str>/live")
 async def live_fragments(request: Request, ws: Any, code: str, hub: Hub) -> None:
-    """Live results as HTML fragments for the present and admin pages"""
-    await serve_live(ws, code, "html", hub)
+    """Live results as HTML fragments for the present and admin pages, in the page's language (?lang=)"""
+    await serve_live(ws, code, f"html:{negotiate(None, request.args.get('lang'))}", hub)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +16,63 @@ from sanic import Request
 from sanic.response import HTTPResponse, html
 
 from polls.domain import Results
+from polls.event import EventView
+from polls.web.i18n import DEFAULT, negotiate
 
 RESULTS_FRAGMENT = "_results.html"
+# The live regions of an event, one fragment each, pushed over the event's sockets in every language.
+EVENT_FRAGMENTS = {
+    "present": "_event_present.html",
+    "participant": "_event_participant.html",
+    "control": "_event_control.html",
+}
 
 
 class Templates:
-    def __init__(self, directory: Path, static_version: str = "") -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(directory),
-            autoescape=select_autoescape(["html"]),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.globals["static_version"] = static_version
+    """One Jinja environment per shipped language; a page or fragment renders in the request's language."""
 
-    def render(self, name: str, **context: Any) -> str:
-        return self.env.get_template(name).render(**context)
+    def __init__(
+        self, directory: Path, translations: Mapping[str, NullTranslations], static_version: str = ""
+    ) -> None:
+        self.envs: dict[str, Environment] = {}
+        for language, translation in translations.items():
+            env = Environment(
+                loader=FileSystemLoader(directory),
+                autoescape=select_autoescape(["html"]),
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                extensions=["jinja2.ext.i18n"],
+            )
+            env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
+            env.globals.update(static_version=static_version, lang=language, now=lambda: datetime.now(UTC))
+            self.envs[language] = env
 
-    def results_fragment(self, results: Results) -> str:
+    @staticmethod
+    def language(request: Request) -> str:
+        return negotiate(request.headers.get("Accept-Language"), request.args.get("lang"))
+
+    def render(self, name: str, language: str = DEFAULT, **context: Any) -> str:
+        return self.envs[language].get_template(name).render(**context)
+
+    def results_fragment(self, results: Results, language: str = DEFAULT) -> str:
         """The live results region: the same markup on the full page and on every websocket push."""
-        return self.render(RESULTS_FRAGMENT, results=results)
+        return self.render(RESULTS_FRAGMENT, language, results=results)
+
+    def results_renderers(self) -> dict[str, Callable[[Results], str]]:
+        """The hub's HTML formats of a poll's results, one per language: "html:en", "html:de"."""
+        return {f"html:{lang}": partial(self.results_fragment, language=lang) for lang in self.envs}
+
+    def event_renderers(self) -> dict[str, Callable[[EventView], str]]:
+        """The hub's HTML formats of an event: each live region in each language ("present:de", ...)."""
+        renderers: dict[str, Callable[[EventView], str]] = {}
+        for region, template in EVENT_FRAGMENTS.items():
+            for lang in self.envs:
+                renderers[f"{region}:{lang}"] = partial(self._render_view, template, lang)
+        return renderers
+
+    def _render_view(self, template: str, language: str, view: EventView) -> str:
+        return self.render(template, language, view=view)
 
     def respond(
         self, request: Request, page: str, fragment: str | None = None, status: int = 200, **context: Any
@@ -40,8 +80,10 @@ class Templates:
         """The full page, or only its fragment for an htmx request (which then says so in HX-Request)."""
         is_htmx = request.headers.get("HX-Request") == "true"
         name = fragment if fragment and is_htmx else page
-        response = html(self.render(name, **context), status=status)
-        response.headers["Vary"] = "HX-Request"
+        language = self.language(request)
+        response = html(self.render(name, language, **context), status=status)
+        response.headers["Vary"] = "HX-Request, Accept-Language"
+        response.headers["Content-Language"] = language
         return response
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from polls.bus import ResultsBus
+from polls.bus import LiveBus
 from polls.domain import OptionResult, Results
 
 
@@ -42,12 +42,12 @@ class Replica:
 
 
 @pytest.fixture
-async def pair(amqp_url: str, exchange_name: str) -> AsyncIterator[tuple[tuple[ResultsBus, Replica], ...]]:
+async def pair(amqp_url: str, exchange_name: str) -> AsyncIterator[tuple[tuple[LiveBus, Replica], ...]]:
     made = []
     for _ in range(2):
         replica = Replica()
         name = f"polls-test-{uuid.uuid4().hex[:8]}"
-        bus = ResultsBus(amqp_url, exchange_name, replica.on_results, replica.on_resync, name=name)
+        bus = LiveBus(amqp_url, exchange_name, replica.on_results, replica.on_resync, name=name)
         await bus.start(wait=10)
         made.append((bus, replica))
     yield tuple(made)
@@ -71,7 +71,7 @@ async def test_a_replica_starts_with_a_resync_once_connected(pair):
 
 async def test_publishing_without_a_broker_still_delivers_locally_and_never_raises(exchange_name):
     replica = Replica()
-    bus = ResultsBus("amqp://guest:guest@127.0.0.1:1/", exchange_name, replica.on_results, replica.on_resync)
+    bus = LiveBus("amqp://guest:guest@127.0.0.1:1/", exchange_name, replica.on_results, replica.on_resync)
     await bus.start(wait=0.2)
     try:
         assert not bus.connected

@@ -1,0 +1,139 @@
+"""An event: a titled, ordered list of questions that a presenter moves through live; its pure rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from polls.domain import NewPoll, Poll, Results, clean_text, parse_new_poll
+from polls.errors import InvalidInput
+
+TITLE_MAX = 200
+QUESTIONS_MAX = 50
+COUNTDOWN_MAX = 3600
+VISIBILITIES = ("always", "after_vote", "after_close", "presenter")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A poll as one question of an event, with how it is presented."""
+
+    poll: Poll
+    position: int
+    visibility: str
+    revealed: bool
+    closes_at: datetime | None
+    round: int
+
+    @property
+    def code(self) -> str:
+        return self.poll.code
+
+    @property
+    def status(self) -> str:
+        return self.poll.status
+
+
+@dataclass(frozen=True)
+class Event:
+    code: str
+    title: str
+    version: int
+    live: str | None  # the code of the live question's poll
+    questions: tuple[Question, ...]
+
+    def question(self, poll_code: str) -> Question | None:
+        return next((q for q in self.questions if q.code == poll_code), None)
+
+    @property
+    def live_question(self) -> Question | None:
+        return self.question(self.live) if self.live else None
+
+
+@dataclass(frozen=True)
+class EventView:
+    """What every screen of an event shows, pushed live: the event's state and its live question's results.
+
+    Its version orders views: a change to the event bumps the first part, a vote the second; a switch of
+    question bumps the first, so the new question's smaller results version still counts as newer."""
+
+    event: Event
+    results: Results | None
+    participants: int = 0
+
+    @property
+    def code(self) -> str:
+        return self.event.code
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return (self.event.version, self.results.version if self.results else 0)
+
+    @property
+    def question(self) -> Question | None:
+        return self.event.live_question
+
+    def with_results(self, results: Results) -> EventView:
+        return replace(self, results=results)
+
+    @property
+    def audience_sees_results(self) -> bool:
+        """Whether the projector (and phones, subject to 'after_vote') may show the results now."""
+        question = self.question
+        if question is None or self.results is None or not question.revealed:
+            return False
+        if question.visibility in ("always", "after_vote"):
+            return True
+        return question.visibility == "after_close" and question.status == "closed"
+
+
+@dataclass(frozen=True)
+class NewQuestion:
+    poll: NewPoll
+    visibility: str
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    title: str
+    questions: tuple[NewQuestion, ...]
+
+
+def parse_new_question(body: Any) -> NewQuestion:
+    poll = parse_new_poll(body)
+    visibility = body.get("visibility", "always")
+    if visibility not in VISIBILITIES:
+        raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}.")
+    return NewQuestion(poll, visibility)
+
+
+def parse_new_event(body: Any) -> NewEvent:
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    title = clean_text(body.get("title"), "title", TITLE_MAX)
+    questions = body.get("questions", [])
+    if not isinstance(questions, list) or len(questions) > QUESTIONS_MAX:
+        raise InvalidInput(f"questions must be a list of at most {QUESTIONS_MAX} questions.")
+    parsed = []
+    for number, question in enumerate(questions, start=1):
+        try:
+            parsed.append(parse_new_question(question))
+        except InvalidInput as exc:
+            raise InvalidInput(f"Question {number}: {exc}") from None
+    return NewEvent(title, tuple(parsed))
+
+
+def parse_countdown(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= COUNTDOWN_MAX:
+        raise InvalidInput(f"seconds must be a whole number from 1 to {COUNTDOWN_MAX}.")
+    return value
+
+
+def parse_order(value: Any, current: tuple[Question, ...]) -> list[str]:
+    """A new order of the event's questions, as their poll codes: each question exactly once."""
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise InvalidInput("order must be a list of question codes.")
+    if sorted(value) != sorted(q.code for q in current):
+        raise InvalidInput("order must name every question of the event exactly once.")
+    return value

@@ -1,0 +1,328 @@
+"""EventStore: the SQL of events and their questions. Every change bumps the event's version in the same
+transaction, so a screen can order what it is shown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from polls.domain import Option, Poll
+from polls.errors import Conflict, EventNotFound, PollNotFound
+from polls.event import Event, EventView, NewEvent, NewQuestion, Question
+from polls.store.polls import CodeTaken, _results
+from polls.store.pool import Database
+
+_QUESTIONS = """
+SELECT p.id, p.code, p.question, p.kind, p.max_choices, p.status, p.position, p.visibility, p.revealed,
+       p.closes_at, p.round, o.id AS option_id, o.label
+FROM polls p JOIN options o ON o.poll_id = p.id
+WHERE p.event_id = $1 ORDER BY p.position, o.id
+"""
+
+_RESULTS_OF = """
+SELECT p.version, p.voters, p.status, o.id, o.label, o.votes
+FROM polls p JOIN options o ON o.poll_id = p.id
+WHERE p.id = $1 ORDER BY o.id
+"""
+
+
+def _questions(rows: list) -> tuple[Question, ...]:
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(row["id"], []).append(row)
+    questions = []
+    for group in grouped.values():
+        first = group[0]
+        options = tuple(Option(row["option_id"], row["label"]) for row in group)
+        poll = Poll(
+            first["code"], first["question"], first["kind"], first["max_choices"], first["status"], options
+        )
+        questions.append(
+            Question(
+                poll,
+                first["position"],
+                first["visibility"],
+                first["revealed"],
+                first["closes_at"],
+                first["round"],
+            )
+        )
+    return tuple(questions)
+
+
+class EventStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def create_event(
+        self, code: str, admin_hash: str, new: NewEvent, poll_code: Callable[[], str]
+    ) -> tuple[str, ...]:
+        """Store the event and its questions; returns the questions' poll codes in order."""
+        async with self.database.pool.acquire() as connection, connection.transaction():
+            try:
+                event_id = await connection.fetchval(
+                    "INSERT INTO events (code, admin_hash, title) VALUES ($1, $2, $3) RETURNING id",
+                    code,
+                    admin_hash,
+                    new.title,
+                )
+            except asyncpg.UniqueViolationError:
+                raise CodeTaken(code) from None
+            codes = []
+            for position, question in enumerate(new.questions, start=1):
+                codes.append(await self._insert_question(connection, event_id, position, question, poll_code))
+            return tuple(codes)
+
+    async def _insert_question(
+        self,
+        connection: asyncpg.Connection,
+        event_id: int,
+        position: int,
+        question: NewQuestion,
+        poll_code: Callable[[], str],
+    ) -> str:
+        for _ in range(10):
+            code = poll_code()
+            try:
+                async with connection.transaction():  # a savepoint: a taken code is drawn again
+                    poll_id = await connection.fetchval(
+                        """INSERT INTO polls (code, admin_hash, question, kind, max_choices,
+                                              event_id, position, visibility, status)
+                           VALUES ($1, '', $2, $3, $4, $5, $6, $7, 'closed') RETURNING id""",
+                        code,
+                        question.poll.question,
+                        question.poll.kind,
+                        question.poll.max_choices,
+                        event_id,
+                        position,
+                        question.visibility,
+                    )
+            except asyncpg.UniqueViolationError:
+                continue
+            await self._insert_options(connection, poll_id, question.poll.labels)
+            return code
+        raise RuntimeError("could not draw a free question code in 10 attempts")
+
+    @staticmethod
+    async def _insert_options(connection: asyncpg.Connection, poll_id: int, labels: tuple[str, ...]) -> None:
+        await connection.executemany(
+            "INSERT INTO options (poll_id, id, label) VALUES ($1, $2, $3)",
+            [(poll_id, position, label) for position, label in enumerate(labels, start=1)],
+        )
+
+    async def admin_hash(self, code: str) -> str:
+        found = await self.database.pool.fetchval("SELECT admin_hash FROM events WHERE code = $1", code)
+        if found is None:
+            raise EventNotFound()
+        return found
+
+    async def get_event(self, code: str) -> Event:
+        async with self.database.pool.acquire() as connection:
+            return await self._event(connection, code)
+
+    async def view(self, code: str) -> EventView:
+        """The event and the results of its live question, read in one snapshot."""
+        async with self.database.pool.acquire() as connection:
+            async with connection.transaction(isolation="repeatable_read", readonly=True):
+                event = await self._event(connection, code)
+                results = None
+                if event.live is not None:
+                    poll_id = await connection.fetchval("SELECT id FROM polls WHERE code = $1", event.live)
+                    results = _results(event.live, await connection.fetch(_RESULTS_OF, poll_id))
+                return EventView(event, results)
+
+    async def _event(self, connection: asyncpg.Connection, code: str) -> Event:
+        row = await connection.fetchrow(
+            """SELECT e.id, e.title, e.version, p.code AS live
+               FROM events e LEFT JOIN polls p ON p.id = e.live_poll_id WHERE e.code = $1""",
+            code,
+        )
+        if row is None:
+            raise EventNotFound()
+        questions = _questions(await connection.fetch(_QUESTIONS, row["id"]))
+        return Event(code, row["title"], row["version"], row["live"], questions)
+
+    @staticmethod
+    async def _bump(connection: asyncpg.Connection, code: str) -> int:
+        """Bump the event's version (locking its row until commit); returns its id."""
+        event_id = await connection.fetchval(
+            "UPDATE events SET version = version + 1 WHERE code = $1 RETURNING id", code
+        )
+        if event_id is None:
+            raise EventNotFound()
+        return event_id
+
+    @staticmethod
+    async def _question_id(connection: asyncpg.Connection, event_id: int, poll_code: str) -> int:
+        poll_id = await connection.fetchval(
+            "SELECT id FROM polls WHERE code = $1 AND event_id = $2 FOR UPDATE", poll_code, event_id
+        )
+        if poll_id is None:
+            raise PollNotFound("There is no question with that code in this event.")
+        return poll_id
+
+    async def change(self, code: str, poll_code: str | None, statement: str, *args: Any) -> None:
+        """Run one change and bump the event's version, in one transaction. The statement gets $1 = the
+        event's id, then $2 = the question's poll id if poll_code is given, then args."""
+        async with self.database.pool.acquire() as connection, connection.transaction():
+            event_id = await self._bump(connection, code)
+            if poll_code is None:
+                await connection.execute(statement, event_id, *args)
+            else:
+                await connection.execute(
+                    statement, event_id, await self._question_id(connection, event_id, poll_code), *args
+                )
+
+    async def add_question(self, code: str, question: NewQuestion, poll_code: Callable[[], str]) -> str:
+        async with self.database.pool.acquire() as connection, connection.transaction():
+            event_id = await self._bump(connection, code)
+            position = await connection.fetchval(
+                "SELECT coalesce(max(position), 0) + 1 FROM polls WHERE event_id = $1", event_id
+            )
+            return await self._insert_question(connection, event_id, position, question, poll_code)
+
+    async def edit_question(self, code: str, poll_code: str, question: NewQuestion) -> None:
+        """Replace a question's text, kind and options: only while its current round has no votes."""
+        async with self.database.pool.acquire() as connection, connection.transaction():
+            event_id = await self._bump(connection, code)
+            poll_id = await self._question_id(connection, event_id, poll_code)
+            if await connection.fetchval("SELECT voters FROM polls WHERE id = $1", poll_id):
+                raise Conflict("This question has votes in its current round; reset it before editing it.")
+            await connection.execute(
+                """UPDATE polls SET question = $2, kind = $3, max_choices = $4, visibility = $5,
+                                    version = version + 1 WHERE id = $1""",
+                poll_id,
+                question.poll.question,
+                question.poll.kind,
+                question.poll.max_choices,
+                question.visibility,
+            )
+            await connection.execute("DELETE FROM options WHERE poll_id = $1", poll_id)
+            await self._insert_options(connection, poll_id, question.poll.labels)
+
+    async def set_title(self, code: str, title: str) -> None:
+        await self.change(code, None, "UPDATE events SET title = $2 WHERE id = $1", title)
+
+    async def reorder(self, code: str, order: list[str]) -> None:
+        await self.change(
+            code,
+            None,
+            """UPDATE polls SET position = o.position
+               FROM unnest($2::text[]) WITH ORDINALITY AS o (code, position)
+               WHERE polls.code = o.code AND polls.event_id = $1""",
+            order,
+        )
+
+    async def delete_question(self, code: str, poll_code: str) -> None:
+        await self.change(code, poll_code, "DELETE FROM polls WHERE id = $2 AND event_id = $1")
+
+    async def set_live(self, code: str, poll_code: str | None) -> None:
+        """Make the question the live one (None: no question is live, e.g. between questions)."""
+        if poll_code is None:
+            await self.change(code, None, "UPDATE events SET live_poll_id = NULL WHERE id = $1")
+        else:
+            await self.change(code, poll_code, "UPDATE events SET live_poll_id = $2 WHERE id = $1")
+
+    async def set_status(self, code: str, poll_code: str, status: str) -> None:
+        """Open or close voting; either ends a running countdown."""
+        await self.change(
+            code,
+            poll_code,
+            """UPDATE polls SET status = $3, closes_at = NULL, version = version + 1
+               WHERE id = $2 AND event_id = $1""",
+            status,
+        )
+
+    async def set_revealed(self, code: str, poll_code: str, revealed: bool) -> None:
+        await self.change(
+            code, poll_code, "UPDATE polls SET revealed = $3 WHERE id = $2 AND event_id = $1", revealed
+        )
+
+    async def start_countdown(self, code: str, poll_code: str, seconds: int) -> None:
+        """Open voting now and have it close by itself after the given seconds (see close_expired)."""
+        await self.change(
+            code,
+            poll_code,
+            """UPDATE polls SET status = 'open', closes_at = now() + make_interval(secs => $3),
+                                version = version + 1
+               WHERE id = $2 AND event_id = $1""",
+            seconds,
+        )
+
+    async def reset(self, code: str, poll_code: str) -> None:
+        """Start a new round of the question: keep this round's results in poll_rounds, clear the ballots."""
+        await self.change(
+            code,
+            poll_code,
+            """WITH archived AS (
+                   INSERT INTO poll_rounds (poll_id, round, voters, counts)
+                   SELECT p.id, p.round, p.voters,
+                          (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
+                                            ORDER BY o.id) FROM options o WHERE o.poll_id = p.id)
+                   FROM polls p WHERE p.id = $2 AND p.event_id = $1
+               ), cleared AS (
+                   DELETE FROM ballots WHERE poll_id = $2
+               ), zeroed AS (
+                   UPDATE options SET votes = 0 WHERE poll_id = $2
+               )
+               UPDATE polls SET round = round + 1, voters = 0, status = 'open', closes_at = NULL,
+                                version = version + 1
+               WHERE id = $2""",
+        )
+
+    async def close_expired(self) -> list[tuple[str, str]]:
+        """Close the questions whose countdown ran out; returns (event code, poll code) of each, once
+        (several replicas run this; the row lock lets one of them close each question)."""
+        async with self.database.pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                """UPDATE polls SET status = 'closed', closes_at = NULL, version = version + 1
+                   WHERE closes_at <= now() AND status = 'open'
+                   RETURNING code, event_id"""
+            )
+            if not rows:
+                return []
+            events = await connection.fetch(
+                "UPDATE events SET version = version + 1 WHERE id = ANY($1::bigint[]) RETURNING id, code",
+                list({row["event_id"] for row in rows if row["event_id"] is not None}),
+            )
+        event_codes = {row["id"]: row["code"] for row in events}
+        return [(event_codes[row["event_id"]], row["code"]) for row in rows if row["event_id"] in event_codes]
+
+    async def export_rows(self, code: str) -> list[dict[str, Any]]:
+        """One row per question, option and round (earlier rounds and the current one), in order."""
+        event = await self.get_event(code)
+        rows = await self.database.pool.fetch(
+            """SELECT p.code, p.position, p.question, r.round, r.voters, r.counts, 'ended' AS status
+               FROM events e JOIN polls p ON p.event_id = e.id JOIN poll_rounds r ON r.poll_id = p.id
+               WHERE e.code = $1
+               UNION ALL
+               SELECT p.code, p.position, p.question, p.round, p.voters,
+                      (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
+                                        ORDER BY o.id) FROM options o WHERE o.poll_id = p.id),
+                      p.status
+               FROM events e JOIN polls p ON p.event_id = e.id WHERE e.code = $1
+               ORDER BY 2, 4""",
+            code,
+        )
+        out = []
+        for row in rows:
+            for option in json.loads(row["counts"]):
+                out.append(
+                    {
+                        "event": code,
+                        "event_title": event.title,
+                        "position": row["position"],
+                        "question_code": row["code"],
+                        "question": row["question"],
+                        "round": row["round"],
+                        "round_status": row["status"],
+                        "voters": row["voters"],
+                        "option_id": option["id"],
+                        "option": option["label"],
+                        "votes": option["votes"],
+                    }
+                )
+        return out

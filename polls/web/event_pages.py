@@ -1,0 +1,243 @@
+"""The pages of an event: join by code, the participant's phone, the projection and the presenter's control.
+
+Each live region is one fragment template, rendered once per version and language by the event hub and
+pushed over the page's websocket; the full page includes the same fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, redirect
+
+from polls.domain import normalise_code
+from polls.errors import EventNotFound, Forbidden, InvalidInput, PollNotFound
+from polls.event_live import EventHub, PresenceBoard
+from polls.event_service import EventService
+from polls.service import PollService
+from polls.web.i18n import negotiate
+from polls.web.live import serve_live
+from polls.web.pages import ballot_form, keep_voter, voter_of
+from polls.web.render import Templates, base_url, qr_svg
+
+event_pages = Blueprint("event_pages")
+
+
+def event_form(form: Any) -> dict[str, Any]:
+    """The home page's event form as the API's body: questions are blocks separated by a blank line,
+    each a question on its first line and one option per further line."""
+    blocks = [
+        block for block in form.get("questions", "").replace("\r\n", "\n").split("\n\n") if block.strip()
+    ]
+    questions = []
+    for block in blocks:
+        lines = [line for line in block.split("\n") if line.strip()]
+        questions.append(
+            {"question": lines[0], "options": lines[1:], "visibility": form.get("visibility", "always")}
+        )
+    return {"title": form.get("title", ""), "questions": questions}
+
+
+def question_form(form: Any) -> dict[str, Any]:
+    kind = form.get("kind", "single")
+    raw_max = (form.get("max_choices") or "").strip()
+    if raw_max and not raw_max.isdigit():
+        raise InvalidInput("Maximum choices must be a whole number.")
+    return {
+        "question": form.get("question_text", ""),
+        "options": [line for line in form.get("options", "").splitlines() if line.strip()],
+        "kind": kind,
+        "max_choices": int(raw_max) if raw_max and kind == "multiple" else None,
+        "visibility": form.get("visibility", "always"),
+    }
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@event_pages.get(r"/<code:[A-Za-z2-9]{6}>")
+async def join_by_code(request: Request, code: str, events: EventService, polls: PollService) -> HTTPResponse:
+    """The short join link: /<code> opens the event (or the single poll) with that code"""
+    return redirect(await join_target(code, events, polls), status=303)
+
+
+@event_pages.get("/join")
+async def join(request: Request, events: EventService, polls: PollService) -> HTTPResponse:
+    """Go to the event (or poll) with the code a person typed on the home page"""
+    return redirect(await join_target(request.args.get("code", ""), events, polls), status=303)
+
+
+async def join_target(raw_code: str, events: EventService, polls: PollService) -> str:
+    code = normalise_code(raw_code)
+    if code is None:
+        raise EventNotFound("There is no event or poll with that code.")
+    try:
+        return f"/e/{(await events.get_event(code)).code}"
+    except EventNotFound:
+        pass
+    try:
+        return f"/p/{(await polls.get_poll(code)).code}"
+    except PollNotFound:
+        raise EventNotFound("There is no event or poll with that code.") from None
+
+
+@event_pages.post("/events")
+async def create_event(request: Request, events: EventService) -> HTTPResponse:
+    """Create an event from the home page's form and go to its control page"""
+    event, token = await events.create_event(event_form(request.form))
+    control = f"/e/{event.code}/control?token={token}"
+    if is_htmx(request):
+        return empty(status=204, headers={"HX-Redirect": control})
+    return redirect(control, status=303)
+
+
+@event_pages.get("/e/<code:str>")
+async def participant(
+    request: Request, code: str, events: EventService, polls: PollService, templates: Templates
+) -> HTTPResponse:
+    """The participant's phone: follows the live question by itself"""
+    view = await events.view(code)
+    voter = voter_of(request)
+    chosen: tuple[int, ...] = ()
+    if view.question is not None:
+        chosen = await polls.choices_of(view.question.code, voter)
+    response = templates.respond(request, "event_participant.html", view=view, chosen=chosen)
+    return keep_voter(request, response, voter)
+
+
+@event_pages.post("/e/<code:str>/vote")
+async def vote(
+    request: Request, code: str, events: EventService, polls: PollService, templates: Templates
+) -> HTTPResponse:
+    """Cast or change this phone's answer to a question of the event"""
+    event = await events.get_event(code)
+    question = event.question(request.form.get("question", ""))
+    if question is None:
+        raise InvalidInput("That question is not part of this event.")
+    voter = voter_of(request)
+    body = ballot_form(request.form, voter)
+    await polls.cast_ballot(question.code, body)
+    response = templates.respond(
+        request,
+        "event_participant.html",
+        "_event_vote_received.html",
+        question=question,
+        chosen=body["options"],
+    )
+    return keep_voter(request, response, voter)
+
+
+@event_pages.get("/e/<code:str>/present")
+async def present(request: Request, code: str, events: EventService, templates: Templates) -> HTTPResponse:
+    """The projection: the live question, the join code and QR code, the results when revealed"""
+    view = await events.view(code)
+    join_url = f"{base_url(request)}/{view.code}"
+    return templates.respond(request, "event_present.html", view=view, join_url=join_url, qr=qr_svg(join_url))
+
+
+@event_pages.get("/e/<code:str>/control")
+async def control(
+    request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
+) -> HTTPResponse:
+    """The presenter's control view (secret link)"""
+    token = request.args.get("token", "")
+    event_code = await events.check_admin(code, token)
+    view = await events.view(code)
+    join_url = f"{base_url(request)}/{view.code}"
+    response = templates.respond(
+        request,
+        "event_control.html",
+        view=view,
+        token=token,
+        join_url=join_url,
+        participants=board.participants(event_code),
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@event_pages.get("/e/<code:str>/control/counts")
+async def counts(
+    request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
+) -> HTTPResponse:
+    """Participants connected (all replicas) and answers to the live question, for the control view"""
+    event_code = await events.check_admin(code, request.headers.get("X-Admin-Token"))
+    view = await events.view(event_code)
+    return templates.respond(
+        request, "_event_counts.html", view=view, participants=board.participants(event_code)
+    )
+
+
+@event_pages.post("/e/<code:str>/control/<action:str>")
+async def control_action(
+    request: Request, code: str, action: str, events: EventService, templates: Templates
+) -> HTTPResponse:
+    """One presenter action from the control view; the control region is pushed to every control screen"""
+    token = request.headers.get("X-Admin-Token") or request.form.get("token")
+    form = request.form
+    question = form.get("question", "")
+    match action:
+        case "live":
+            await events.set_live(code, token, question or None)
+        case "open" | "close":
+            await events.set_status(code, token, question, "open" if action == "open" else "closed")
+        case "reveal" | "hide":
+            await events.set_revealed(code, token, question, action == "reveal")
+        case "reset":
+            await events.reset(code, token, question)
+        case "countdown":
+            seconds = form.get("seconds", "")
+            await events.start_countdown(code, token, question, int(seconds) if seconds.isdigit() else None)
+        case "delete":
+            await events.delete_question(code, token, question)
+        case "add":
+            await events.add_question(code, token, question_form(form))
+        case "edit":
+            await events.edit_question(code, token, question, question_form(form))
+        case "move-up" | "move-down":
+            event = await events.get_event(code)
+            order = [q.code for q in event.questions]
+            if question not in order:
+                raise InvalidInput("That question is not part of this event.")
+            i = order.index(question)
+            j = i - 1 if action == "move-up" else i + 1
+            if 0 <= j < len(order):
+                order[i], order[j] = order[j], order[i]
+            await events.reorder(code, token, order)
+        case _:
+            raise InvalidInput(f"Unknown action {action!r}.")
+    if not is_htmx(request):
+        return redirect(f"/e/{normalise_code(code)}/control?token={token}", status=303)
+    return templates.respond(request, "_event_control.html", view=await events.view(code))
+
+
+@event_pages.websocket("/e/<code:str>/live")
+async def participant_live(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
+    """The participant's region, pushed on every change, in the page's language"""
+    await serve_live(
+        ws, code, f"participant:{negotiate(None, request.args.get('lang'))}", event_hub, EventNotFound
+    )
+
+
+@event_pages.websocket("/e/<code:str>/present/live")
+async def present_live(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
+    """The projection's region, pushed on every change"""
+    await serve_live(
+        ws, code, f"present:{negotiate(None, request.args.get('lang'))}", event_hub, EventNotFound
+    )
+
+
+@event_pages.websocket("/e/<code:str>/control/live")
+async def control_live(
+    request: Request, ws: Any, code: str, event_hub: EventHub, events: EventService
+) -> None:
+    """The control region, pushed on every change: only with the event's admin token"""
+    try:
+        await events.check_admin(code, request.args.get("token"))
+    except (Forbidden, EventNotFound):
+        await ws.close(code=4403, reason="admin token required")
+        return
+    await serve_live(
+        ws, code, f"control:{negotiate(None, request.args.get('lang'))}", event_hub, EventNotFound
+    )

@@ -1,0 +1,245 @@
+"""The JSON API of events: /api/events. Handlers parse, call the event service, render JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json as jsonlib
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+from sanic_ext import openapi
+
+from polls.errors import EventNotFound, InvalidInput
+from polls.event import Event, EventView, Question
+from polls.event_live import EventHub, PresenceBoard
+from polls.event_service import EventService
+from polls.web import schema
+from polls.web.api import bearer_token, json_body
+from polls.web.live import serve_live
+from polls.web.render import base_url
+
+events_api = Blueprint("events_api", url_prefix="/api/events")
+
+_ERRORS = {"application/json": schema.Error}
+EXPORT_FIELDS = (
+    "event",
+    "event_title",
+    "position",
+    "question_code",
+    "question",
+    "round",
+    "round_status",
+    "voters",
+    "option_id",
+    "option",
+    "votes",
+)
+
+
+def question_json(question: Question) -> dict[str, Any]:
+    poll = question.poll
+    return {
+        "code": question.code,
+        "position": question.position,
+        "question": poll.question,
+        "kind": poll.kind,
+        "max_choices": poll.max_choices,
+        "status": poll.status,
+        "options": [{"id": o.id, "label": o.label} for o in poll.options],
+        "visibility": question.visibility,
+        "revealed": question.revealed,
+        "closes_at": question.closes_at.isoformat() if question.closes_at else None,
+        "round": question.round,
+    }
+
+
+def event_json(
+    request: Request, event: Event, admin: bool = False, token: str | None = None
+) -> dict[str, Any]:
+    root = base_url(request)
+    live = event.live_question
+    body: dict[str, Any] = {
+        "code": event.code,
+        "title": event.title,
+        "version": event.version,
+        "live": question_json(live) if live else None,
+        "urls": {
+            "join": f"{root}/{event.code}",
+            "present": f"{root}/e/{event.code}/present",
+        },
+    }
+    if admin:
+        body["questions"] = [question_json(q) for q in event.questions]
+    if token is not None:
+        body["admin_token"] = token
+        body["urls"]["control"] = f"{root}/e/{event.code}/control?token={token}"
+    return body
+
+
+def live_event_json(view: EventView) -> str:
+    """What an audience screen needs, as one JSON message; results only while the audience may see them."""
+    event, question = view.event, view.question
+    event_version, results_version = view.version
+    return jsonlib.dumps(
+        {
+            "type": "event",
+            "version": (event_version << 32) | results_version,
+            "event_version": event_version,
+            "results_version": results_version,
+            "code": event.code,
+            "title": event.title,
+            "count": len(event.questions),
+            "question": question_json(question) if question else None,
+            "answers": view.results.voters if view.results and question else 0,
+            "results": view.results.as_dict() if view.audience_sees_results and view.results else None,
+        }
+    )
+
+
+def _admin(request: Request) -> str | None:
+    return bearer_token(request)
+
+
+@events_api.post("")
+@openapi.response(201, description="The event with its secret admin token and control URL")
+@openapi.response(422, _ERRORS, "A rule is broken")
+async def create_event(request: Request, events: EventService) -> HTTPResponse:
+    """Create an event: a title and an ordered list of questions"""
+    event, token = await events.create_event(json_body(request))
+    return json(event_json(request, event, admin=True, token=token), status=201)
+
+
+@events_api.get("/<code:str>")
+@openapi.response(200, description="The event; every question only with the admin token")
+@openapi.response(404, _ERRORS, "Unknown code")
+async def get_event(request: Request, code: str, events: EventService) -> HTTPResponse:
+    """Read an event"""
+    event = await events.get_event(code)
+    admin = _admin(request) is not None
+    if admin:
+        await events.check_admin(code, _admin(request))
+    return json(event_json(request, event, admin=admin))
+
+
+@events_api.patch("/<code:str>")
+@openapi.secured("token")
+async def update_event(request: Request, code: str, events: EventService) -> HTTPResponse:
+    """Rename an event ({"title"})"""
+    event = await events.set_title(code, _admin(request), json_body(request))
+    return json(event_json(request, event, admin=True))
+
+
+@events_api.post("/<code:str>/questions")
+@openapi.secured("token")
+async def add_question(request: Request, code: str, events: EventService) -> HTTPResponse:
+    """Add a question at the end ({"question", "options", "kind", "max_choices", "visibility"})"""
+    event = await events.add_question(code, _admin(request), json_body(request))
+    return json(event_json(request, event, admin=True), status=201)
+
+
+@events_api.put("/<code:str>/questions/<question:str>")
+@openapi.secured("token")
+async def edit_question(request: Request, code: str, question: str, events: EventService) -> HTTPResponse:
+    """Replace a question (409 while its current round has votes: reset it first)"""
+    event = await events.edit_question(code, _admin(request), question, json_body(request))
+    return json(event_json(request, event, admin=True))
+
+
+@events_api.delete("/<code:str>/questions/<question:str>")
+@openapi.secured("token")
+async def delete_question(request: Request, code: str, question: str, events: EventService) -> HTTPResponse:
+    """Delete a question"""
+    event = await events.delete_question(code, _admin(request), question)
+    return json(event_json(request, event, admin=True))
+
+
+@events_api.put("/<code:str>/order")
+@openapi.secured("token")
+async def reorder(request: Request, code: str, events: EventService) -> HTTPResponse:
+    """Reorder the questions ({"order": [question codes]})"""
+    body = json_body(request)
+    event = await events.reorder(code, _admin(request), body.get("order") if isinstance(body, dict) else None)
+    return json(event_json(request, event, admin=True))
+
+
+@events_api.put("/<code:str>/live")
+@openapi.secured("token")
+async def set_live(request: Request, code: str, events: EventService) -> HTTPResponse:
+    """Choose the live question ({"question": code or null, "open": true}); it opens for voting by default"""
+    body = json_body(request)
+    if not isinstance(body, dict) or "question" not in body:
+        raise InvalidInput('The body must be {"question": code or null}.')
+    event = await events.set_live(
+        code, _admin(request), body["question"], body.get("open", True) is not False
+    )
+    return json(event_json(request, event, admin=True))
+
+
+@events_api.post("/<code:str>/questions/<question:str>/<action:open|close|reveal|hide|reset>")
+@openapi.secured("token")
+async def question_action(
+    request: Request, code: str, question: str, action: str, events: EventService
+) -> HTTPResponse:
+    """Open or close voting, reveal or hide the results, or reset (a new round) a question"""
+    token = _admin(request)
+    if action in ("open", "close"):
+        event = await events.set_status(code, token, question, "open" if action == "open" else "closed")
+    elif action in ("reveal", "hide"):
+        event = await events.set_revealed(code, token, question, action == "reveal")
+    else:
+        event = await events.reset(code, token, question)
+    return json(event_json(request, event, admin=True))
+
+
+@events_api.post("/<code:str>/questions/<question:str>/countdown")
+@openapi.secured("token")
+async def countdown(request: Request, code: str, question: str, events: EventService) -> HTTPResponse:
+    """Open voting and close it by itself after {"seconds": 1..3600}"""
+    body = json_body(request)
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    event = await events.start_countdown(code, _admin(request), question, seconds)
+    return json(event_json(request, event, admin=True))
+
+
+@events_api.get("/<code:str>/export.csv")
+@openapi.secured("token")
+async def export_csv(request: Request, code: str, events: EventService) -> HTTPResponse:
+    """The results of every question, option and round as CSV, also while the event is live"""
+    return await export(request, code, "csv", events)
+
+
+@events_api.get("/<code:str>/export.json")
+@openapi.secured("token")
+async def export_json(request: Request, code: str, events: EventService) -> HTTPResponse:
+    """The results of every question, option and round as JSON, also while the event is live"""
+    return await export(request, code, "json", events)
+
+
+async def export(request: Request, code: str, fmt: str, events: EventService) -> HTTPResponse:
+    # The token may come as a query parameter too, so that the control page can link to a download.
+    rows = await events.export(code, _admin(request) or request.args.get("token"))
+    filename = f"polls-{code.upper()}-results.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "json":
+        return json({"event": code.upper(), "rows": rows}, headers=headers)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text(out.getvalue(), content_type="text/csv; charset=utf-8", headers=headers)
+
+
+@events_api.get("/<code:str>/presence")
+@openapi.secured("token")
+async def presence(request: Request, code: str, events: EventService, board: PresenceBoard) -> HTTPResponse:
+    """How many participants are connected now, over all replicas"""
+    event_code = await events.check_admin(code, _admin(request))
+    return json({"participants": board.participants(event_code)})
+
+
+@events_api.websocket("/<code:str>/live")
+async def live_event(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
+    """Every change an audience screen needs, as JSON: question switched, opened, closed, revealed, results"""
+    await serve_live(ws, code, "json", event_hub, EventNotFound)
