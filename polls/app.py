@@ -124,6 +124,8 @@ def create_app(config: Config | None = None) -> Sanic:
     webclient = Path(config.webclient_dir) if config.webclient_dir else WEBCLIENT
 
     app = Sanic("polls", configure_logging=True)
+    # One line per closed websocket is noise with thousands of screens; failures are still logged.
+    logging.getLogger("sanic.websockets").setLevel(logging.WARNING)
     app.config.update(
         REQUEST_MAX_SIZE=config.request_max_size,
         GRACEFUL_SHUTDOWN_TIMEOUT=config.graceful_shutdown_timeout,

@@ -36,10 +36,10 @@ class EventFeed:
 class PresenceBoard:
     """Participants per event, summed over the replicas that reported recently."""
 
-    def __init__(self, instance: str, hub: Hub, fmt: str = "participant") -> None:
+    def __init__(self, instance: str, hub: Hub, fmt: str = "participant:") -> None:
         self.instance = instance
         self.hub = hub
-        self.fmt = fmt
+        self.fmt = fmt  # the formats of participants' sockets start with this
         self._reports: dict[str, tuple[float, dict[str, int]]] = {}
 
     def local(self) -> Presence:

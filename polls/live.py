@@ -36,6 +36,10 @@ Frame = Callable[[str], bytes]
 Load = Callable[[str], Awaitable[Any]]
 
 
+def _newer(version: Any, than: Any) -> bool:
+    return than is None or version > than
+
+
 class Payload:
     __slots__ = ("frame", "text")
 
@@ -57,7 +61,7 @@ class Watcher:
         self.send = send
         self.write = write
         self.close = close
-        self.version = -1  # highest version written, sent or pending
+        self.version: Any = None  # highest version written, sent or pending (None: nothing yet)
         self.pending: str | None = None
         self.sending = False
         self.closed = False
@@ -91,9 +95,11 @@ class Hub:
         """The newest snapshot of every watched topic."""
         return list(self._latest.values())
 
-    def watcher_counts(self, fmt: str) -> dict[str, int]:
-        """Per topic, how many local sockets watch it in this format."""
-        counts = {code: sum(1 for w in ws if w.format == fmt) for code, ws in self._watchers.items()}
+    def watcher_counts(self, prefix: str) -> dict[str, int]:
+        """Per topic, how many local sockets watch it in a format starting with the prefix."""
+        counts = {
+            code: sum(1 for w in ws if w.format.startswith(prefix)) for code, ws in self._watchers.items()
+        }
         return {code: n for code, n in counts.items() if n}
 
     def watcher_count(self, code: str | None = None) -> int:
@@ -193,7 +199,7 @@ class Hub:
         payloads: dict[str, Payload] = {}
         slow = []
         for watcher in tuple(watchers):
-            if results.version <= watcher.version:
+            if not _newer(results.version, watcher.version):
                 continue
             payload = payloads.get(watcher.format)
             if payload is None:
@@ -211,7 +217,7 @@ class Hub:
         return slow
 
     async def _send_slowly(self, watcher: Watcher, version: int, text: str) -> None:
-        if version <= watcher.version or watcher.closed:
+        if watcher.closed or not _newer(version, watcher.version):
             return
         watcher.version = version
         watcher.pending = text

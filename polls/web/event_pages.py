@@ -178,7 +178,7 @@ async def control_action(
     form = request.form
     question = form.get("question", "")
     match action:
-        case "live":
+        case "go-live":
             await events.set_live(code, token, question or None)
         case "open" | "close":
             await events.set_status(code, token, question, "open" if action == "open" else "closed")

@@ -1,25 +1,82 @@
-// The page's own script: a connection indicator for live regions. htmx and hx-ws do the rest.
+// The page's own script, small on purpose; htmx and hx-ws do the rest.
+// - a connection indicator for live regions ("live" / "reconnecting…")
+// - countdowns that tick between pushes
+// - a participant's answers kept across pushed question regions and reconnects (localStorage)
 (function () {
-  function indicator() {
-    return document.querySelector(".live-indicator");
+  "use strict";
+  var texts = {
+    en: { live: "live", reconnecting: "reconnecting…", gone: "this no longer exists", closes: "closes in {s} s", closing: "closing…" },
+    de: { live: "live", reconnecting: "verbinde neu…", gone: "existiert nicht mehr", closes: "schließt in {s} s", closing: "schließt…" },
+  };
+  function t(key) {
+    var lang = (document.documentElement.lang || "en").slice(0, 2);
+    return (texts[lang] || texts.en)[key];
   }
-  function show(state, text) {
-    var el = indicator();
+
+  // --- connection indicator ---
+  function show(state, key) {
+    var el = document.querySelector(".live-indicator");
     if (!el) return;
     el.dataset.live = state;
-    el.textContent = text;
+    el.textContent = t(key);
   }
   document.addEventListener("htmx:ws:after:connection", function () {
     show("on", "live");
   });
   document.addEventListener("htmx:ws:close", function (event) {
-    var reason = event.detail && event.detail.reason;
-    if (reason === "removed") return;
-    var code = event.detail && event.detail.code;
-    if (code === 4404) {
-      show("off", "this poll no longer exists");
-    } else {
-      show("reconnecting", "reconnecting…");
-    }
+    var detail = event.detail || {};
+    if (detail.reason === "removed") return;
+    if (detail.code === 4404 || detail.code === 4403) show("off", "gone");
+    else show("reconnecting", "reconnecting");
   });
+
+  // --- countdowns: the server says how many ms were left when it rendered; we count down from arrival ---
+  function tick() {
+    document.querySelectorAll(".countdown[data-closes-in]").forEach(function (el) {
+      if (!el.dataset.seenAt) el.dataset.seenAt = String(Date.now());
+      var left = Number(el.dataset.closesIn) - (Date.now() - Number(el.dataset.seenAt));
+      el.textContent = left > 0 ? t("closes").replace("{s}", String(Math.ceil(left / 1000))) : t("closing");
+    });
+  }
+  setInterval(tick, 250);
+
+  // --- a participant's answers, remembered per question and round, re-applied to each pushed region ---
+  function key(question, round) {
+    return "polls:answer:" + question + ":" + round;
+  }
+  function store(question, round, choices) {
+    try { localStorage.setItem(key(question, round), choices); } catch (e) { /* private mode */ }
+  }
+  function stored(question, round) {
+    try { return localStorage.getItem(key(question, round)); } catch (e) { return null; }
+  }
+  function restore() {
+    var region = document.querySelector(".participant-question[data-question]");
+    var status = document.getElementById("vote-status");
+    var received = status && status.querySelector("[data-voted]");
+    if (received) store(received.dataset.voted, received.dataset.round, received.dataset.choices || "");
+    if (!region) {
+      if (status) status.innerHTML = "";
+      return;
+    }
+    var question = region.dataset.question, round = region.dataset.round;
+    if (received && (received.dataset.voted !== question || received.dataset.round !== round)) {
+      status.innerHTML = "";  // the answer was to another question, or to an earlier round
+      received = null;
+    }
+    var answer = stored(question, round);
+    if (answer === null) return;
+    region.classList.add("voted");
+    var choices = answer.split(",");
+    region.querySelectorAll("input[name=option]").forEach(function (input) {
+      input.checked = choices.indexOf(input.value) !== -1;
+    });
+    var button = region.querySelector("button[data-change-label]");
+    if (button) button.textContent = button.dataset.changeLabel;
+    var template = document.getElementById("answer-received");
+    if (status && !received && template) status.innerHTML = template.innerHTML;
+  }
+  document.addEventListener("htmx:after:swap", restore);
+  document.addEventListener("htmx:ws:after:message:incoming", restore);
+  document.addEventListener("DOMContentLoaded", restore);
 })();
