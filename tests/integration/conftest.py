@@ -13,6 +13,7 @@ from polls.app import create_app
 from polls.config import Config
 from polls.domain import NewPoll, Poll, new_join_code
 from polls.store import Database, PollStore, migrate
+from tests.processes import Replica
 
 
 def free_port() -> int:
@@ -64,3 +65,18 @@ def created(client: ReusableClient) -> dict:
     )
     assert response.status == 201
     return response.json
+
+
+@pytest.fixture(scope="module")
+def replicas(database_url, amqp_url, exchange_name, tmp_path_factory) -> Iterator[tuple[Replica, Replica]]:
+    logs = tmp_path_factory.mktemp("replica-logs")
+    pair = tuple(Replica(f"live-{i}", database_url, amqp_url, exchange_name, logs) for i in (1, 2))
+    for replica in pair:
+        replica.start(wait_healthy=False)
+    try:
+        for replica in pair:
+            replica.wait_healthy()
+        yield pair
+    finally:
+        for replica in pair:
+            replica.stop()

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import websockets
 
 from tests.processes import Replica
-
-
-@pytest.fixture(scope="module")
-def replicas(database_url, amqp_url, exchange_name, tmp_path_factory) -> Iterator[tuple[Replica, Replica]]:
-    logs = tmp_path_factory.mktemp("replica-logs")
-    pair = tuple(Replica(f"live-{i}", database_url, amqp_url, exchange_name, logs) for i in (1, 2))
-    for replica in pair:
-        replica.start(wait_healthy=False)
-    try:
-        for replica in pair:
-            replica.wait_healthy()
-        yield pair
-    finally:
-        for replica in pair:
-            replica.stop()
 
 
 async def create_poll(base: str, options=("Yes", "No", "Maybe")) -> str:
