@@ -15,6 +15,7 @@ class Database:
         self.dsn = dsn
         self.max_size = max_size
         self._pool: asyncpg.Pool | None = None
+        self._health: asyncpg.Connection | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -37,17 +38,26 @@ class Database:
                 await asyncio.sleep(delay)
 
     async def close(self) -> None:
+        if self._health is not None:
+            health, self._health = self._health, None
+            health.terminate()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await asyncio.wait_for(pool.close(), timeout=5)
 
-    async def ping(self, limit: float = 1.0) -> bool:
-        """True while a connection can be had and answers; never raises."""
-        if self._pool is None:
-            return False
+    async def ping(self, limit: float = 2.0) -> bool:
+        """True while PostgreSQL answers this replica; never raises.
+
+        On a connection of its own, not one from the pool: a replica whose pool is busy with votes is
+        loaded, not unhealthy, and must not be taken out of the balancer for it (which would only move
+        its load to the others)."""
         try:
             async with asyncio.timeout(limit):
-                async with self._pool.acquire() as connection:
-                    return await connection.fetchval("SELECT 1") == 1
+                if self._health is None or self._health.is_closed():
+                    self._health = await asyncpg.connect(self.dsn)
+                return await self._health.fetchval("SELECT 1") == 1
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            if self._health is not None:
+                self._health.terminate()
+                self._health = None
             return False
