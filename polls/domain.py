@@ -120,6 +120,14 @@ def normalise_code(raw: str) -> str | None:
     return code if _CODE.match(code) else None
 
 
+def code_or_not_found(raw: str, not_found: type[Exception]) -> str:
+    """The canonical code, or the given not-found error if the text cannot be a code."""
+    code = normalise_code(raw)
+    if code is None:
+        raise not_found()
+    return code
+
+
 def clean_text(value: Any, what: str, limit: int) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be a string.")

@@ -34,6 +34,22 @@ class Question:
     def status(self) -> str:
         return self.poll.status
 
+    def as_dict(self) -> dict[str, Any]:
+        poll = self.poll
+        return {
+            "code": poll.code,
+            "position": self.position,
+            "question": poll.question,
+            "kind": poll.kind,
+            "max_choices": poll.max_choices,
+            "status": poll.status,
+            "options": [{"id": o.id, "label": o.label} for o in poll.options],
+            "visibility": self.visibility,
+            "revealed": self.revealed,
+            "closes_at": self.closes_at.isoformat() if self.closes_at else None,
+            "round": self.round,
+        }
+
 
 @dataclass(frozen=True)
 class Event:

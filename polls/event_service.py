@@ -6,7 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from polls.domain import clean_text, hash_token, new_admin_token, new_join_code, normalise_code, token_matches
+from polls.domain import (
+    clean_text,
+    code_or_not_found,
+    hash_token,
+    new_admin_token,
+    new_join_code,
+    token_matches,
+)
 from polls.errors import EventNotFound, Forbidden, InvalidInput
 from polls.event import (
     TITLE_MAX,
@@ -146,7 +153,4 @@ class EventService:
 
     @staticmethod
     def _code(raw_code: str) -> str:
-        code = normalise_code(raw_code)
-        if code is None:
-            raise EventNotFound()
-        return code
+        return code_or_not_found(raw_code, EventNotFound)

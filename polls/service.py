@@ -10,10 +10,10 @@ from polls.batcher import BallotBatcher
 from polls.domain import (
     Poll,
     Results,
+    code_or_not_found,
     hash_token,
     new_admin_token,
     new_join_code,
-    normalise_code,
     parse_ballot,
     parse_new_poll,
     token_matches,
@@ -103,7 +103,4 @@ class PollService:
 
     @staticmethod
     def _code(raw_code: str) -> str:
-        code = normalise_code(raw_code)
-        if code is None:
-            raise PollNotFound()
-        return code
+        return code_or_not_found(raw_code, PollNotFound)

@@ -35,22 +35,6 @@ def _results(data: dict[str, Any]) -> Results:
     return Results(str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options)
 
 
-def _question_dict(q: Question) -> dict[str, Any]:
-    return {
-        "code": q.code,
-        "position": q.position,
-        "question": q.poll.question,
-        "kind": q.poll.kind,
-        "max_choices": q.poll.max_choices,
-        "status": q.status,
-        "options": [{"id": o.id, "label": o.label} for o in q.poll.options],
-        "visibility": q.visibility,
-        "revealed": q.revealed,
-        "closes_at": q.closes_at.isoformat() if q.closes_at else None,
-        "round": q.round,
-    }
-
-
 def _question(data: dict[str, Any]) -> Question:
     options = tuple(Option(int(o["id"]), str(o["label"])) for o in data["options"])
     poll = Poll(
@@ -75,7 +59,7 @@ def event_dict(view: EventView) -> dict[str, Any]:
         "title": event.title,
         "version": event.version,
         "live": event.live,
-        "questions": [_question_dict(q) for q in event.questions],
+        "questions": [q.as_dict() for q in event.questions],
         "results": view.results.as_dict() if view.results else None,
     }
 

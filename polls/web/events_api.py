@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse, json, text
 from sanic_ext import openapi
 
 from polls.errors import EventNotFound, InvalidInput
-from polls.event import Event, EventView, Question
+from polls.event import Event, EventView
 from polls.event_live import EventHub, PresenceBoard
 from polls.event_service import EventService
 from polls.web import schema
@@ -38,23 +38,6 @@ EXPORT_FIELDS = (
 )
 
 
-def question_json(question: Question) -> dict[str, Any]:
-    poll = question.poll
-    return {
-        "code": question.code,
-        "position": question.position,
-        "question": poll.question,
-        "kind": poll.kind,
-        "max_choices": poll.max_choices,
-        "status": poll.status,
-        "options": [{"id": o.id, "label": o.label} for o in poll.options],
-        "visibility": question.visibility,
-        "revealed": question.revealed,
-        "closes_at": question.closes_at.isoformat() if question.closes_at else None,
-        "round": question.round,
-    }
-
-
 def event_json(
     request: Request, event: Event, admin: bool = False, token: str | None = None
 ) -> dict[str, Any]:
@@ -64,14 +47,14 @@ def event_json(
         "code": event.code,
         "title": event.title,
         "version": event.version,
-        "live": question_json(live) if live else None,
+        "live": live.as_dict() if live else None,
         "urls": {
             "join": f"{root}/{event.code}",
             "present": f"{root}/e/{event.code}/present",
         },
     }
     if admin:
-        body["questions"] = [question_json(q) for q in event.questions]
+        body["questions"] = [q.as_dict() for q in event.questions]
     if token is not None:
         body["admin_token"] = token
         body["urls"]["control"] = f"{root}/e/{event.code}/control?token={token}"
@@ -91,7 +74,7 @@ def live_event_json(view: EventView) -> str:
             "code": event.code,
             "title": event.title,
             "count": len(event.questions),
-            "question": question_json(question) if question else None,
+            "question": question.as_dict() if question else None,
             "answers": view.results.voters if view.results and question else 0,
             "results": view.results.as_dict() if view.audience_sees_results and view.results else None,
         }

@@ -8,7 +8,7 @@ from typing import Any
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-from polls.domain import normalise_code
+from polls.domain import code_or_not_found
 from polls.errors import PollNotFound, PollsError
 from polls.live import Hub
 
@@ -45,10 +45,8 @@ def frame_writer(ws: Any):
 async def serve_live(
     ws: Any, raw_code: str, fmt: str, hub: Hub, not_found: type[PollsError] = PollNotFound
 ) -> None:
-    code = normalise_code(raw_code)
     try:
-        if code is None:
-            raise not_found()
+        code = code_or_not_found(raw_code, not_found)
         watcher = await hub.watch(code, fmt, ws.send, frame_writer(ws), ws.close)
     except not_found as exc:
         await ws.send(json.dumps({"type": "error", "error": exc.message}))
