@@ -50,6 +50,22 @@
   function stored(question, round) {
     try { return localStorage.getItem(key(question, round)); } catch (e) { return null; }
   }
+  // A choice made but not sent yet survives a push of the same question (other people's answers arrive).
+  var unsent = null;
+  function rememberUnsent() {
+    var region = document.querySelector(".participant-question[data-question]");
+    if (!region) { unsent = null; return; }
+    unsent = {
+      question: region.dataset.question,
+      round: region.dataset.round,
+      values: Array.prototype.map.call(region.querySelectorAll("input[name=option]:checked"), function (i) { return i.value; }),
+    };
+  }
+  function check(region, values) {
+    region.querySelectorAll("input[name=option]").forEach(function (input) {
+      input.checked = values.indexOf(input.value) !== -1;
+    });
+  }
   function restore() {
     var region = document.querySelector(".participant-question[data-question]");
     var status = document.getElementById("vote-status");
@@ -57,6 +73,7 @@
     if (received) store(received.dataset.voted, received.dataset.round, received.dataset.choices || "");
     if (!region) {
       if (status) status.innerHTML = "";
+      unsent = null;
       return;
     }
     var question = region.dataset.question, round = region.dataset.round;
@@ -65,17 +82,26 @@
       received = null;
     }
     var answer = stored(question, round);
-    if (answer === null) return;
-    region.classList.add("voted");
-    var choices = answer.split(",");
-    region.querySelectorAll("input[name=option]").forEach(function (input) {
-      input.checked = choices.indexOf(input.value) !== -1;
-    });
-    var button = region.querySelector("button[data-change-label]");
-    if (button) button.textContent = button.dataset.changeLabel;
-    var template = document.getElementById("answer-received");
-    if (status && !received && template) status.innerHTML = template.innerHTML;
+    if (answer !== null) {
+      region.classList.add("voted");
+      check(region, answer.split(","));
+      var button = region.querySelector("button[data-change-label]");
+      if (button) button.textContent = button.dataset.changeLabel;
+      var template = document.getElementById("answer-received");
+      if (status && !received && template) {
+        status.innerHTML = template.innerHTML;
+        var notice = status.firstElementChild;
+        if (notice) {
+          notice.dataset.voted = question;
+          notice.dataset.round = round;
+          notice.dataset.choices = answer;
+        }
+      }
+    }
+    if (unsent && unsent.question === question && unsent.round === round) check(region, unsent.values);
+    unsent = null;
   }
+  document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
   document.addEventListener("htmx:after:swap", restore);
   document.addEventListener("htmx:ws:after:message:incoming", restore);
   document.addEventListener("DOMContentLoaded", restore);

@@ -1,0 +1,1 @@
+"""One module per section of the benchmark; each creates its own polls and stops what it starts."""
