@@ -6,6 +6,8 @@ import sys
 
 from polls.config import Config, ConfigError
 
+LISTEN_BACKLOG = 4096
+
 
 def main() -> int:
     try:
@@ -16,7 +18,16 @@ def main() -> int:
     from polls.app import create_app
 
     app = create_app(config)
-    app.run(host=config.host, port=config.port, single_process=True, access_log=False, motd=False)
+    # A deep accept queue: when a replica dies, its screens reconnect to the others all at once, and
+    # Sanic's default of 100 refused most of them (HAProxy then took the refusals for a dead replica).
+    app.run(
+        host=config.host,
+        port=config.port,
+        single_process=True,
+        access_log=False,
+        motd=False,
+        backlog=LISTEN_BACKLOG,
+    )
     return 0
 
 

@@ -4,7 +4,8 @@ A topic is a poll's results or an event's state: a snapshot with a `code` and an
 A snapshot arrives (from this replica's own vote, from the bus, or read from PostgreSQL when a
 socket connects or the broker comes back) and is pushed to every local watcher of that poll.
 
-- Coalesced: a poll is pushed at most once per `interval`. A snapshot arriving sooner is held, newer
+- Coalesced: a poll is pushed at most once per `interval` (longer for polls with thousands of local
+  screens, see _interval_for). A snapshot arriving sooner is held, newer
   ones replace it, and it goes out when the interval is over: screens get the newest tally a few times a
   second, not every vote, and the first change after a quiet spell goes out at once.
 - Rendered once: each payload is rendered (and framed) once per version and format, not per socket.
@@ -26,6 +27,8 @@ from polls.domain import Results
 from polls.event import EventView
 
 log = logging.getLogger("polls.live")
+
+MAX_INTERVAL = 0.25
 
 Send = Callable[[str], Awaitable[None]]
 Write = Callable[[bytes], bool]  # writes a whole frame now if the socket can take it; False if it cannot
@@ -86,6 +89,7 @@ class Hub:
         self._pushed: dict[str, float] = {}  # when each poll was last pushed (loop time)
         self._held: dict[str, asyncio.TimerHandle] = {}  # polls whose newest snapshot waits for its turn
         self._slow: set[asyncio.Task[None]] = set()
+        self._loading: dict[str, asyncio.Future[Any]] = {}
 
     @property
     def watched_codes(self) -> list[str]:
@@ -117,7 +121,7 @@ class Hub:
         # Registered before the read, so no change committed after the read can be missed.
         self._watchers.setdefault(code, set()).add(watcher)
         try:
-            snapshot = await self._load(code)
+            snapshot = await self._load_once(code)
         except BaseException:
             self.unwatch(watcher)
             raise
@@ -126,6 +130,24 @@ class Hub:
             self._latest[code] = latest = snapshot
         await self._send_slowly(watcher, latest.version, self._renderers[fmt](latest))
         return watcher
+
+    async def _load_once(self, code: str) -> Any:
+        """Read a topic's snapshot, sharing a read already in flight: when a replica dies, its screens
+        reconnect to the others all at once, and a thousand of them need one query, not a thousand.
+
+        A watcher that joins a read in flight misses nothing: it is registered already, so any change
+        committed after that read reaches it through deliver(), and watch() sends the newer of the two."""
+        loading = self._loading.get(code)
+        if loading is None:
+            loading = self._loading[code] = asyncio.ensure_future(self._load(code))
+            loading.add_done_callback(lambda _: self._loading.pop(code, None))
+        return await asyncio.shield(loading)
+
+    def _interval_for(self, code: str) -> float:
+        """Pushes are spaced more as a poll's screens grow (one push costs a write per screen): the base
+        interval up to 1,000 local screens, proportionally more above, at most a quarter of a second."""
+        screens = len(self._watchers.get(code, ()))
+        return min(MAX_INTERVAL, self._interval * max(1.0, screens / 1000))
 
     def unwatch(self, watcher: Watcher) -> None:
         watcher.closed = True
@@ -156,7 +178,8 @@ class Hub:
         if code in self._held:
             return  # the held push will carry this newer snapshot
         loop = asyncio.get_running_loop()
-        wait = self._pushed.get(code, -self._interval) + self._interval - loop.time()
+        interval = self._interval_for(code)
+        wait = self._pushed.get(code, -interval) + interval - loop.time()
         if wait > 0:
             self._held[code] = loop.call_later(wait, self._push_held, code)
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from polls.domain import OptionResult, Results
 from polls.live import Hub
 
@@ -243,3 +245,49 @@ async def test_a_socket_that_fails_a_write_is_dropped():
     await hub.deliver(results(1))
     assert dropped.closed and hub.watcher_count("ABCDEF") == 1
     assert fine.frames == [1]
+
+
+async def test_screens_connecting_at_once_share_one_database_read():
+    db = Database(results(3))
+    slow_load = db.load
+
+    async def load(code: str) -> Results:
+        await asyncio.sleep(0.05)
+        return await slow_load(code)
+
+    hub = Hub({"json": version_json}, load=load)
+    sockets = [Socket() for _ in range(100)]
+    await asyncio.gather(*(hub.watch("ABCDEF", "json", s.send) for s in sockets))
+    assert db.reads == 1
+    assert all(s.received == [3] for s in sockets)
+
+
+async def test_a_failed_shared_read_fails_every_screen_waiting_for_it_and_the_next_read_is_new():
+    calls = 0
+
+    async def load(code: str) -> Results:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        if calls == 1:
+            raise ConnectionError("database gone")
+        return results(1)
+
+    hub = Hub({"json": version_json}, load=load)
+    outcomes = await asyncio.gather(
+        *(hub.watch("ABCDEF", "json", Socket().send) for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(o, ConnectionError) for o in outcomes)
+    assert hub.watcher_count() == 0
+    await hub.watch("ABCDEF", "json", Socket().send)
+    assert calls == 2
+
+
+async def test_a_poll_with_thousands_of_local_screens_is_pushed_less_often():
+    hub = make_hub(Database(results(0)), interval=0.05)
+    for _ in range(3000):
+        await hub.watch("ABCDEF", "json", Socket().send)
+    assert hub._interval_for("ABCDEF") == pytest.approx(0.15)
+    for _ in range(3000):
+        await hub.watch("ABCDEF", "json", Socket().send)
+    assert hub._interval_for("ABCDEF") == 0.25
