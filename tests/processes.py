@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -14,10 +15,23 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
+def port_free(port: int) -> bool:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """A free port below the kernel's ephemeral range (32768 and up), where outgoing connections of
+    other programs on the machine cannot take it between this check and the server's bind."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        if port_free(port):
+            return port
+    raise RuntimeError("no free port found between 20000 and 32000")
 
 
 class Replica:

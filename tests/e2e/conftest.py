@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import ROOT, free_port
+from tests.processes import ROOT, free_port, port_free
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
@@ -21,20 +21,9 @@ def consecutive_free_ports(count: int) -> int:
     """A base port B such that B+1 .. B+count are free."""
     for _ in range(50):
         base = free_port()
-        if base + count < 65000 and all(_port_free(base + i) for i in range(1, count + 1)):
+        if all(port_free(base + i) for i in range(1, count + 1)):
             return base
     raise RuntimeError("no run of free ports found")
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 @dataclass
@@ -88,11 +77,11 @@ def stack(database_name: str, exchange_name: str, tmp_path_factory) -> Iterator[
         "POLLS_EXCHANGE": exchange_name,
     }
     stack = Stack(env, f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{stats_port}/stats", base)
-    stack.run("up")
     try:
+        stack.run("up")
         yield stack
     finally:
-        stack.run("down", check=False)
+        stack.run("down", check=False)  # also when "up" failed half-way
 
 
 @pytest.fixture(scope="session")

@@ -73,7 +73,6 @@
     if (received) store(received.dataset.voted, received.dataset.round, received.dataset.choices || "");
     if (!region) {
       if (status) status.innerHTML = "";
-      unsent = null;
       return;
     }
     var question = region.dataset.question, round = region.dataset.round;
@@ -99,9 +98,12 @@
       }
     }
     if (unsent && unsent.question === question && unsent.round === round) check(region, unsent.values);
-    unsent = null;
   }
   document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
+  // Once sent, the choice is the answer: what the server confirms is stored and re-applied from then on.
+  document.addEventListener("htmx:before:request", function (event) {
+    if (event.target && event.target.id === "ballot") unsent = null;
+  });
   document.addEventListener("htmx:after:swap", restore);
   document.addEventListener("htmx:ws:after:message:incoming", restore);
   document.addEventListener("DOMContentLoaded", restore);

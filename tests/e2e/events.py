@@ -1,0 +1,194 @@
+"""Helpers for the end-to-end tests of events: the presenter's API calls, the database's view of an event,
+pages in their own browser contexts, and a reconnecting JSON screen of an event's live socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import websockets
+from playwright.async_api import Browser, Page
+
+from tests.e2e.clients import Screen
+
+ANY = object()  # a screen may show any results
+
+
+class Presenter:
+    """The presenter's side of the JSON API: one event, its admin token, and retries of its own calls."""
+
+    def __init__(self, http: httpx.AsyncClient, created: dict) -> None:
+        self.http = http
+        self.code: str = created["code"]
+        self.token: str = created["admin_token"]
+        self.questions: list[str] = [q["code"] for q in created["questions"]]
+        self.failed_attempts = 0
+        self.errors: list[str] = []
+        self.served_by: str | None = None  # the replica that answered the last call
+
+    @classmethod
+    async def create(cls, http: httpx.AsyncClient, title: str, questions: list[dict]) -> Presenter:
+        response = await http.post("/api/events", json={"title": title, "questions": questions})
+        assert response.status_code == 201, response.text
+        return cls(http, response.json())
+
+    async def call(self, method: str, path: str, body: dict | None = None, attempts: int = 20) -> dict:
+        """One admin call; a failed attempt is retried (every admin call is safe to repeat)."""
+        for _ in range(attempts):
+            try:
+                response = await self.http.request(
+                    method,
+                    f"/api/events/{self.code}{path}",
+                    json=body,
+                    headers={"Authorization": f"Bearer {self.token}"},
+                )
+                if response.status_code == 200:
+                    self.served_by = response.headers.get("X-Instance")
+                    return response.json()
+                self.errors.append(f"{response.status_code} {response.text[:100]}")
+            except httpx.HTTPError as exc:
+                self.errors.append(type(exc).__name__)
+            self.failed_attempts += 1
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{method} {path} failed {attempts} times: {self.errors[-3:]}")
+
+    async def go_live(self, question: str | None) -> dict:
+        return await self.call("PUT", "/live", {"question": question, "open": True})
+
+    async def act(self, question: str, action: str) -> dict:
+        return await self.call("POST", f"/questions/{question}/{action}")
+
+    async def countdown(self, question: str, seconds: int) -> dict:
+        return await self.call("POST", f"/questions/{question}/countdown", {"seconds": seconds})
+
+    async def event(self) -> dict:
+        return await self.call("GET", "")
+
+
+async def vote(http: httpx.AsyncClient, question: str, voter: str, options: list[int]) -> None:
+    response = await http.post(f"/api/polls/{question}/votes", json={"voter": voter, "options": options})
+    assert response.status_code == 200, response.text
+
+
+async def database_counts(database_url: str, event: str) -> dict[str, dict[int, tuple[int, int]]]:
+    """Per question code of the event, per option: (the option's counter, a recount from the ballots)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            """SELECT p.code, o.id, o.votes,
+                      (SELECT count(*) FROM ballots b WHERE b.poll_id = p.id AND o.id = ANY (b.option_ids))
+                        AS recount
+               FROM events e JOIN polls p ON p.event_id = e.id JOIN options o ON o.poll_id = p.id
+               WHERE e.code = $1 ORDER BY p.position, o.id""",
+            event,
+        )
+    finally:
+        await connection.close()
+    counts: dict[str, dict[int, tuple[int, int]]] = {}
+    for row in rows:
+        counts.setdefault(row["code"], {})[row["id"]] = (row["votes"], row["recount"])
+    return counts
+
+
+async def database_voters(database_url: str, event: str) -> dict[str, int]:
+    """Per question code of the event: how many ballots it holds."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            """SELECT p.code, count(b.voter) AS voters FROM events e JOIN polls p ON p.event_id = e.id
+               LEFT JOIN ballots b ON b.poll_id = p.id WHERE e.code = $1 GROUP BY p.code""",
+            event,
+        )
+    finally:
+        await connection.close()
+    return {row["code"]: row["voters"] for row in rows}
+
+
+async def open_page(browser: Browser, viewport: dict, errors: list[str], **context: Any) -> Page:
+    """A page in its own browser context (its own cookies: its own voter); script errors go to `errors`.
+
+    A variant of test_browser.new_page that takes context options (a locale) and collects page errors
+    for the test to assert on, instead of failing inside Playwright's event callback."""
+    browser_context = await browser.new_context(viewport=viewport, **context)
+    page = await browser_context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    return page
+
+
+async def mark_loaded(page: Page) -> None:
+    """A marker that a reload would wipe: each page asserts at the end that it still has it."""
+    await page.evaluate("window.__notReloaded = true")
+
+
+async def still_loaded(page: Page) -> bool:
+    return await page.evaluate("window.__notReloaded === true")
+
+
+@dataclass
+class EventScreen(Screen):
+    """A reconnecting JSON client of /api/events/{code}/live that also remembers when its connections
+    dropped and whether the version ever went back on one connection."""
+
+    drops: list[float] = field(default_factory=list)
+    messages: int = 0
+
+    async def _run(self) -> None:
+        while True:
+            connected = False
+            try:
+                async with websockets.connect(self.url, open_timeout=5) as ws:
+                    connected = True
+                    self.connections += 1
+                    if self.connections > 1:
+                        self.reconnected_at = time.monotonic()
+                    version = -1
+                    async for raw in ws:
+                        message = json.loads(raw)
+                        if message["version"] <= version:
+                            self.went_back += 1
+                        version = message["version"]
+                        self.messages += 1
+                        self.last = message
+            except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake, TimeoutError):
+                pass
+            if connected:
+                self.drops.append(time.monotonic())
+            await asyncio.sleep(0.2)
+
+    def shows_event(self, question: str | None, results: Any = ANY, answers: int | None = None) -> bool:
+        """Whether the last message shows this question (a code or None) with these results (a dict, None
+        while hidden, or ANY) and this number of answers (None: any)."""
+        last = self.last
+        if not last:
+            return False
+        shown = last["question"]["code"] if last["question"] else None
+        if shown != question or (results is not ANY and last["results"] != results):
+            return False
+        return answers is None or last["answers"] == answers
+
+
+async def wait_until_screens_show(
+    screens: list[EventScreen],
+    question: str | None,
+    results: Any = ANY,
+    answers: int | None = None,
+    within: float = 15.0,
+) -> float:
+    """Wait until every screen shows this question with these results; returns the seconds it took."""
+    start = time.monotonic()
+    try:
+        async with asyncio.timeout(within):
+            while not all(screen.shows_event(question, results, answers) for screen in screens):
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        wrong = [s.last for s in screens if not s.shows_event(question, results, answers)]
+        raise AssertionError(
+            f"{len(wrong)} of {len(screens)} screens never showed question {question} with results "
+            f"{'(any)' if results is ANY else results} and answers {answers}; one shows {wrong[0]}"
+        ) from None
+    return time.monotonic() - start
