@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
+from sanic_ext import openapi
 
 from polls import __version__
 from polls.bus import LiveBus, Presence
@@ -29,8 +30,19 @@ from polls.web.i18n import load_translations
 from polls.web.live import text_frame
 from polls.web.pages import pages
 from polls.web.render import Templates, live_json
+from polls.web.ws import sockets
 
 log = logging.getLogger("polls")
+
+API_DESCRIPTION = """Live polls and events: create, vote, read results, and watch them change.
+Errors are `{"error": message}` with a 4xx status.
+
+Websockets, which OpenAPI cannot describe: `/api/polls/{code}/live` sends the results object with
+`"type": "results"` at once and after each change; `/api/events/{code}/live` sends the event's state
+(`"type": "event"`, the live question, its results while the audience may see them) at once and after
+each change. On both, `version` never goes backwards on one connection, and an unknown code gets an
+error message and close code 4404. The pages' own sockets (`/p/{code}/live`, `/e/{code}/live`,
+`/e/{code}/present/live`, `/e/{code}/control/live?token=`) push HTML fragments."""
 
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
 
@@ -113,6 +125,14 @@ def route_snapshots(
     return on_snapshot
 
 
+def exclude_websockets_from_openapi(app: Sanic) -> None:
+    """OpenAPI cannot describe a websocket (the description lists them). Sanic registers a websocket's
+    handler wrapped in a partial, so sanic-ext's decorators on the function do not reach the route."""
+    for route in app.router.routes:
+        if route.extra.websocket:
+            openapi.exclude()(route.handler)
+
+
 def setup_instance_header(app: Sanic, instance: str) -> None:
     @app.on_response
     async def add_instance(request: Request, response: HTTPResponse) -> None:
@@ -138,11 +158,7 @@ def create_app(config: Config | None = None) -> Sanic:
     app.ext.openapi.describe(
         "polls API",
         version=__version__,
-        description=(
-            "Live polls: create, vote, read results, and watch them change. Websocket "
-            '`/api/polls/{code}/live` sends the results object with `"type": "results"` at once and after '
-            'each change; `version` never goes backwards on one connection. Errors are `{"error": message}`.'
-        ),
+        description=API_DESCRIPTION,
     )
 
     database = Database(config.database_url, config.db_pool_max)
@@ -181,6 +197,7 @@ def create_app(config: Config | None = None) -> Sanic:
     for dependency in (config, database, bus, hub, event_hub, board, service, events, templates):
         app.ext.dependency(dependency)
 
-    app.blueprint([api, events_api, pages, event_pages, health])
+    app.blueprint([api, events_api, pages, event_pages, sockets, health])
+    exclude_websockets_from_openapi(app)
     app.static("/static", webclient / "static", name="static")
     return app

@@ -11,10 +11,8 @@ from sanic_ext import openapi
 
 from polls.domain import Poll
 from polls.errors import MalformedRequest
-from polls.live import Hub
 from polls.service import PollService
 from polls.web import schema
-from polls.web.live import serve_live
 from polls.web.render import base_url
 
 api = Blueprint("api", url_prefix="/api")
@@ -107,9 +105,3 @@ async def close_poll(request: Request, code: str, polls: PollService) -> HTTPRes
 async def open_poll(request: Request, code: str, polls: PollService) -> HTTPResponse:
     """Reopen a poll (Authorization: Bearer <admin_token>)"""
     return json(poll_json(request, await polls.set_status(code, bearer_token(request), "open")))
-
-
-@api.websocket("/polls/<code:str>/live")
-async def live_results(request: Request, ws: Any, code: str, hub: Hub) -> None:
-    """Live results as JSON: a snapshot at once, then one message per change"""
-    await serve_live(ws, code, "json", hub)

@@ -11,12 +11,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
 from polls.domain import normalise_code
-from polls.errors import EventNotFound, Forbidden, InvalidInput, PollNotFound
-from polls.event_live import EventHub, PresenceBoard
+from polls.errors import EventNotFound, InvalidInput, PollNotFound
+from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.service import PollService
-from polls.web.i18n import negotiate
-from polls.web.live import serve_live
 from polls.web.pages import ballot_form, keep_voter, voter_of
 from polls.web.render import Templates, base_url, qr_svg
 
@@ -210,34 +208,3 @@ async def control_action(
     if not is_htmx(request):
         return redirect(f"/e/{normalise_code(code)}/control?token={token}", status=303)
     return templates.respond(request, "_event_control.html", view=await events.view(code))
-
-
-@event_pages.websocket("/e/<code:str>/live")
-async def participant_live(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
-    """The participant's region, pushed on every change, in the page's language"""
-    await serve_live(
-        ws, code, f"participant:{negotiate(None, request.args.get('lang'))}", event_hub, EventNotFound
-    )
-
-
-@event_pages.websocket("/e/<code:str>/present/live")
-async def present_live(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
-    """The projection's region, pushed on every change"""
-    await serve_live(
-        ws, code, f"present:{negotiate(None, request.args.get('lang'))}", event_hub, EventNotFound
-    )
-
-
-@event_pages.websocket("/e/<code:str>/control/live")
-async def control_live(
-    request: Request, ws: Any, code: str, event_hub: EventHub, events: EventService
-) -> None:
-    """The control region, pushed on every change: only with the event's admin token"""
-    try:
-        await events.check_admin(code, request.args.get("token"))
-    except (Forbidden, EventNotFound):
-        await ws.close(code=4403, reason="admin token required")
-        return
-    await serve_live(
-        ws, code, f"control:{negotiate(None, request.args.get('lang'))}", event_hub, EventNotFound
-    )

@@ -11,13 +11,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 from sanic_ext import openapi
 
-from polls.errors import EventNotFound, InvalidInput
+from polls.errors import InvalidInput
 from polls.event import Event, EventView
-from polls.event_live import EventHub, PresenceBoard
+from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.web import schema
 from polls.web.api import bearer_token, json_body
-from polls.web.live import serve_live
 from polls.web.render import base_url
 
 events_api = Blueprint("events_api", url_prefix="/api/events")
@@ -220,9 +219,3 @@ async def presence(request: Request, code: str, events: EventService, board: Pre
     """How many participants are connected now, over all replicas"""
     event_code = await events.check_admin(code, _admin(request))
     return json({"participants": board.participants(event_code)})
-
-
-@events_api.websocket("/<code:str>/live")
-async def live_event(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
-    """Every change an audience screen needs, as JSON: question switched, opened, closed, revealed, results"""
-    await serve_live(ws, code, "json", event_hub, EventNotFound)

@@ -9,10 +9,7 @@ from sanic.response import HTTPResponse, empty, raw, redirect
 
 from polls.domain import Poll, new_voter_id
 from polls.errors import InvalidInput
-from polls.live import Hub
 from polls.service import PollService
-from polls.web.i18n import negotiate
-from polls.web.live import serve_live
 from polls.web.render import Templates, base_url, qr_svg
 
 pages = Blueprint("pages")
@@ -140,9 +137,3 @@ async def qr(request: Request, code: str, polls: PollService) -> HTTPResponse:
     """The join URL as a QR code"""
     poll = await polls.get_poll(code)
     return raw(qr_svg(join_url(request, poll)), content_type="image/svg+xml")
-
-
-@pages.websocket("/p/<code:str>/live")
-async def live_fragments(request: Request, ws: Any, code: str, hub: Hub) -> None:
-    """Live results as HTML fragments for the present and admin pages, in the page's language (?lang=)"""
-    await serve_live(ws, code, f"html:{negotiate(None, request.args.get('lang'))}", hub)

@@ -165,6 +165,17 @@ def test_the_openapi_page_documents_every_route(client):
         ("/api/polls/{code}/close", "post"),
         ("/api/polls/{code}/open", "post"),
         ("/healthz", "get"),
+        ("/api/events", "post"),
+        ("/api/events/{code}", "get"),
+        ("/api/events/{code}/live", "put"),
+        ("/api/events/{code}/export.csv", "get"),
+        ("/api/events/{code}/questions/{question}/countdown", "post"),
     ]:
         assert method in paths[path], (path, method)
         assert paths[path][method]["summary"]
+    summaries = [operation["summary"] for operation in (o for p in paths.values() for o in p.values())]
+    assert not [s for s in summaries if s.startswith("partial(")], (
+        "a websocket route is listed without its summary"
+    )
+    description = response.json["info"]["description"]
+    assert "/api/polls/{code}/live" in description and "/api/events/{code}/live" in description
