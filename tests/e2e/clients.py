@@ -20,6 +20,8 @@ class Screen:
     last: dict = field(default_factory=dict)
     went_back: int = 0
     reconnected_at: float | None = None
+    drops: list[float] = field(default_factory=list)  # when a connection of this screen closed
+    messages: int = 0
     task: asyncio.Task | None = None
 
     def start(self) -> Screen:
@@ -28,8 +30,10 @@ class Screen:
 
     async def _run(self) -> None:
         while True:
+            connected = False
             try:
                 async with websockets.connect(self.url, open_timeout=5) as ws:
+                    connected = True
                     self.connections += 1
                     if self.connections > 1:
                         self.reconnected_at = time.monotonic()
@@ -39,9 +43,12 @@ class Screen:
                         if message["version"] <= version:
                             self.went_back += 1
                         version = message["version"]
+                        self.messages += 1
                         self.last = message
             except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake, TimeoutError):
                 pass
+            if connected:
+                self.drops.append(time.monotonic())
             await asyncio.sleep(0.2)
 
     async def stop(self) -> None:

@@ -4,14 +4,12 @@ pages in their own browser contexts, and a reconnecting JSON screen of an event'
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
-import websockets
 from playwright.async_api import Browser, Page
 
 from tests.e2e.clients import Screen
@@ -131,34 +129,7 @@ async def still_loaded(page: Page) -> bool:
 
 @dataclass
 class EventScreen(Screen):
-    """A reconnecting JSON client of /api/events/{code}/live that also remembers when its connections
-    dropped and whether the version ever went back on one connection."""
-
-    drops: list[float] = field(default_factory=list)
-    messages: int = 0
-
-    async def _run(self) -> None:
-        while True:
-            connected = False
-            try:
-                async with websockets.connect(self.url, open_timeout=5) as ws:
-                    connected = True
-                    self.connections += 1
-                    if self.connections > 1:
-                        self.reconnected_at = time.monotonic()
-                    version = -1
-                    async for raw in ws:
-                        message = json.loads(raw)
-                        if message["version"] <= version:
-                            self.went_back += 1
-                        version = message["version"]
-                        self.messages += 1
-                        self.last = message
-            except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake, TimeoutError):
-                pass
-            if connected:
-                self.drops.append(time.monotonic())
-            await asyncio.sleep(0.2)
+    """A reconnecting JSON client of /api/events/{code}/live (drops and versions are kept by Screen)."""
 
     def shows_event(self, question: str | None, results: Any = ANY, answers: int | None = None) -> bool:
         """Whether the last message shows this question (a code or None) with these results (a dict, None
