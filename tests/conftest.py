@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import aio_pika
 import asyncpg
@@ -18,6 +19,8 @@ from sanic import Sanic
 
 PG_ADMIN_URL = os.environ.get("POLLS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("POLLS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 # Apps are made anew for many tests in one process; Sanic allows re-using the name in test mode.
 Sanic.test_mode = True
@@ -73,3 +76,10 @@ def exchange_name(run_id: str) -> Iterator[str]:
             await channel.exchange_delete(name)
 
     asyncio.run(delete())
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """tests/artifacts: figures and screenshots the tests measure, quoted in the README."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -14,8 +14,6 @@ import pytest
 
 from tests.processes import ROOT, free_port, port_free
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
-
 
 def consecutive_free_ports(count: int) -> int:
     """A base port B such that B+1 .. B+count are free."""
@@ -33,10 +31,12 @@ class Stack:
     stats_url: str
     base_port: int
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [str(ROOT / "scripts" / "stack"), *args],
-            env=self.env,
+            env=env or self.env,
             capture_output=True,
             text=True,
             timeout=180,
@@ -48,9 +48,17 @@ class Stack:
     def replica_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.base_port + int(name.removeprefix('web-'))}"
 
+    def pid(self, name: str) -> int:
+        """The process id of a part of the stack (web-1, haproxy, ...) from its pid file."""
+        return int(Path(self.env["POLLS_STACK_DIR"], "pids", f"{name}.pid").read_text())
+
     def haproxy_view(self) -> dict[str, str]:
-        """HAProxy's state of each server of the web backend: {"web-1": "UP", ...}."""
-        rows = httpx.get(f"{self.stats_url};csv", timeout=2).text.splitlines()
+        """HAProxy's state of each server of the web backend: {"web-1": "UP", ...}; {} while the stats
+        page does not answer (a busy machine can make one request slow)."""
+        try:
+            rows = httpx.get(f"{self.stats_url};csv", timeout=2).text.splitlines()
+        except httpx.HTTPError:
+            return {}
         return {f[1]: f[17] for f in (r.split(",") for r in rows[1:]) if f[0] == "web" and f[1] != "BACKEND"}
 
     def wait_haproxy(self, name: str, state: str, within: float = 15.0) -> float:
@@ -61,6 +69,14 @@ class Stack:
                 return time.monotonic() - start
             time.sleep(0.05)
         raise AssertionError(f"HAProxy never saw {name} {state}: {self.haproxy_view()}")
+
+    def wait_haproxy_view(self, view: dict[str, str], within: float = 15.0) -> None:
+        """Wait until HAProxy's view of the backend is exactly this."""
+        deadline = time.monotonic() + within
+        while self.haproxy_view() != view:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"HAProxy's view stayed {self.haproxy_view()}, not {view}")
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +98,3 @@ def stack(database_name: str, exchange_name: str, tmp_path_factory) -> Iterator[
         yield stack
     finally:
         stack.run("down", check=False)  # also when "up" failed half-way
-
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS

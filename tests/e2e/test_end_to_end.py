@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import asyncpg
 import httpx
@@ -32,20 +37,62 @@ async def database_tally(database_url: str, code: str) -> tuple[int, dict[int, i
     return voters, {r["id"]: r["votes"] for r in rows}, {r["id"]: r["recount"] for r in rows}
 
 
+@contextmanager
+def stalling(pids: list[int], stall: float, turns: int) -> Iterator[None]:
+    """Processes that stop answering (SIGSTOP) for `stall` seconds at a time, taking turns: while one runs,
+    the others are stopped. Like replicas on a machine so busy that one probe of them may outlast its timeout,
+    and in a pattern that defeats a single probe: whichever answered last is the one that stalls next."""
+    done = threading.Event()
+
+    def take_turns() -> None:
+        try:
+            for turn in range(turns):
+                for i, pid in enumerate(pids):
+                    os.kill(pid, signal.SIGCONT if i == turn % len(pids) else signal.SIGSTOP)
+                if done.wait(stall):
+                    return
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+
+    worker = threading.Thread(target=take_turns, daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        worker.join()
+
+
 def test_both_replicas_serve_through_haproxy(stack):
+    stack.wait_haproxy_view({"web-1": "UP", "web-2": "UP"})
     seen = {httpx.get(f"{stack.url}/healthz").headers["X-Instance"] for _ in range(12)}
     assert seen == {"web-1", "web-2"}
-    assert stack.haproxy_view() == {"web-1": "UP", "web-2": "UP"}
 
 
 def test_stack_up_again_changes_nothing(stack):
-    before = {
-        name: (stack.env["POLLS_STACK_DIR"] + f"/pids/{name}.pid") for name in ("web-1", "web-2", "haproxy")
-    }
-    pids = {name: open(path).read() for name, path in before.items()}
+    pids = {name: stack.pid(name) for name in ("web-1", "web-2", "haproxy")}
     result = stack.run("up")
     assert "starting" not in result.stderr
-    assert {name: open(path).read() for name, path in before.items()} == pids
+    assert {name: stack.pid(name) for name in pids} == pids
+
+
+def test_stack_up_waits_out_replicas_that_answer_slowly(stack):
+    # Each stall is longer than one probe's timeout, so `up` passes only if it retries until a deadline.
+    with stalling([stack.pid("web-1"), stack.pid("web-2")], stall=4.0, turns=5):
+        result = stack.run("up")
+    assert "up: 2 replicas behind HAProxy" in result.stderr
+    stack.wait_haproxy_view({"web-1": "UP", "web-2": "UP"})
+
+
+def test_stack_up_that_gives_up_says_what_it_saw(stack):
+    env = {**stack.env, "POLLS_STACK_WAIT": "2"}
+    with stalling([stack.pid("web-1"), stack.pid("haproxy")], stall=8.0, turns=1):
+        result = stack.run("up", env=env, check=False)
+    assert result.returncode != 0
+    assert "HAProxy does not" in result.stderr and "gave up after" in result.stderr
+    assert "last probe:" in result.stderr
+    stack.wait_haproxy_view({"web-1": "UP", "web-2": "UP"})
 
 
 def test_stack_status_shows_what_runs_and_what_haproxy_sees(stack):

@@ -77,12 +77,17 @@ def cabled_replica(database_name, amqp_url, exchange_name, tmp_path) -> Iterator
         cable.close()
 
 
-def wait_for_status(url: str, status: int, within: float = 10.0) -> httpx.Response:
+def wait_for_status(url: str, status: int, within: float = 10.0) -> int:
+    """Probe until the URL answers with the status, or the deadline passes; returns the last status seen
+    (0 when the last probe got no answer in time)."""
     deadline = time.monotonic() + within
     while True:
-        response = httpx.get(url, timeout=5)
-        if response.status_code == status or time.monotonic() > deadline:
-            return response
+        try:
+            seen = httpx.get(url, timeout=5).status_code
+        except httpx.HTTPError:
+            seen = 0
+        if seen == status or time.monotonic() > deadline:
+            return seen
         time.sleep(0.1)
 
 
@@ -90,19 +95,20 @@ def test_health_is_503_without_postgresql_and_200_again_with_it(cabled_replica):
     replica, cable = cabled_replica
     assert httpx.get(f"{replica.url}/healthz").status_code == 200
     cable.unplug()
-    response = wait_for_status(f"{replica.url}/healthz", 503)
+    assert wait_for_status(f"{replica.url}/healthz", 503) == 503
+    response = httpx.get(f"{replica.url}/healthz", timeout=5)
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable" and response.json()["instance"] == "cabled-1"
     assert response.headers["X-Instance"] == "cabled-1"
     cable.plug()
-    assert wait_for_status(f"{replica.url}/healthz", 200).status_code == 200
+    assert wait_for_status(f"{replica.url}/healthz", 200) == 200
 
 
 def test_a_vote_while_postgresql_is_unreachable_fails_honestly_with_503(cabled_replica):
     replica, cable = cabled_replica
     created = httpx.post(f"{replica.url}/api/polls", json={"question": "Q", "options": ["a", "b"]}).json()
     cable.unplug()
-    wait_for_status(f"{replica.url}/healthz", 503)
+    assert wait_for_status(f"{replica.url}/healthz", 503) == 503
     response = httpx.post(
         f"{replica.url}/api/polls/{created['code']}/votes",
         json={"voter": "voter-0001", "options": [1]},
@@ -111,7 +117,7 @@ def test_a_vote_while_postgresql_is_unreachable_fails_honestly_with_503(cabled_r
     assert response.status_code == 503
     assert response.json() == {"error": "The service is briefly unavailable; please try again."}
     cable.plug()
-    wait_for_status(f"{replica.url}/healthz", 200)
+    assert wait_for_status(f"{replica.url}/healthz", 200) == 200
     response = httpx.post(
         f"{replica.url}/api/polls/{created['code']}/votes", json={"voter": "voter-0001", "options": [1]}
     )
