@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from polls.web.api import api
 from polls.web.errors import setup_errors
 from polls.web.event_pages import event_pages
 from polls.web.events_api import events_api, live_event_json
-from polls.web.health import health
+from polls.web.health import Drain, health
 from polls.web.i18n import load_translations
 from polls.web.live import text_frame
 from polls.web.pages import pages
@@ -77,6 +78,26 @@ def setup_live(app: Sanic, *hubs: Hub) -> None:
     @app.listener("before_server_stop", priority=-100)
     async def send_sockets_elsewhere(app: Sanic) -> None:
         await asyncio.gather(*(hub.close_all() for hub in hubs))
+
+
+def setup_drain(app: Sanic, drain: Drain) -> None:
+    """SIGTERM drains before it stops (see Drain); a second SIGTERM stops at once. Sanic's own handler,
+    which this replaces, would close the listening socket first, and HAProxy's retries would then be the
+    only thing between the requests of the next moments and an error."""
+
+    @app.after_server_start
+    async def drain_on_sigterm(app: Sanic) -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_sigterm() -> None:
+            if drain.draining:
+                app.stop(terminate=False)
+                return
+            drain.draining = True
+            log.info("SIGTERM: failing health checks for %.1f s, then stopping", drain.seconds)
+            loop.call_later(drain.seconds, app.stop, False)
+
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
 
 
 def setup_event_clock(app: Sanic, events: EventService, bus: LiveBus, board: PresenceBoard) -> None:
@@ -191,10 +212,12 @@ def create_app(config: Config | None = None) -> Sanic:
     setup_database(app, database)
     setup_bus(app, bus)
     setup_live(app, hub, event_hub)
+    drain = Drain(config.drain_seconds)
+    setup_drain(app, drain)
     setup_event_clock(app, events, bus, board)
     setup_instance_header(app, config.instance)
     setup_errors(app, templates)
-    for dependency in (config, database, bus, hub, event_hub, board, service, events, templates):
+    for dependency in (config, database, bus, hub, event_hub, board, service, events, templates, drain):
         app.ext.dependency(dependency)
 
     app.blueprint([api, events_api, pages, event_pages, sockets, health])

@@ -28,6 +28,9 @@ class Config:
     db_pool_max: int = 10
     request_max_size: int = 64 * 1024
     graceful_shutdown_timeout: float = 10.0
+    # On SIGTERM a replica fails its health check for this long before it stops accepting: time for HAProxy
+    # (three failed checks 200 ms apart) to take it out of rotation while it still answers what it was sent.
+    drain_seconds: float = 2.0
     # Screens get a poll's newest tally at most once per this many seconds (0.05 s: 20 times a second).
     live_interval: float = 0.05
     webclient_dir: str = ""
@@ -43,6 +46,7 @@ class Config:
         "db_pool_max": "10",
         "request_max_size": "65536",
         "graceful_shutdown_timeout": "10",
+        "drain_seconds": "2",
         "live_interval": "0.05",
         "webclient_dir": "/app/webclient",
     }
@@ -98,6 +102,8 @@ class Config:
             raise self._error("request_max_size", "must be between 1024 and 16777216 bytes")
         if not 0 <= self.graceful_shutdown_timeout <= 300:
             raise self._error("graceful_shutdown_timeout", "must be between 0 and 300 seconds")
+        if not 0 <= self.drain_seconds <= 60:
+            raise self._error("drain_seconds", "must be between 0 and 60 seconds")
         if not 0 <= self.live_interval <= 5:
             raise self._error("live_interval", "must be between 0 and 5 seconds")
         if self.webclient_dir and not os.path.isdir(self.webclient_dir):

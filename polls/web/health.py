@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
@@ -14,11 +16,21 @@ from polls.store import Database
 health = Blueprint("health")
 
 
+@dataclass
+class Drain:
+    """Whether this replica was told to stop (SIGTERM). A draining replica fails its health check at once, so
+    HAProxy takes it out of rotation (and cuts its websockets, which reconnect elsewhere) while it still
+    answers every request it was sent; it stops `seconds` later."""
+
+    seconds: float
+    draining: bool = False
+
+
 @health.get("/healthz")
 @openapi.response(200, description="This replica can serve: PostgreSQL answers")
-@openapi.response(503, description="PostgreSQL is unreachable from this replica")
+@openapi.response(503, description="PostgreSQL is unreachable from this replica, or it is stopping")
 async def healthz(
-    request: Request, config: Config, database: Database, bus: LiveBus, hub: Hub
+    request: Request, config: Config, database: Database, bus: LiveBus, hub: Hub, drain: Drain
 ) -> HTTPResponse:
     """Health of this replica"""
     body = {
@@ -26,6 +38,8 @@ async def healthz(
         "bus": "connected" if bus.connected else "reconnecting",
         "watchers": hub.watcher_count(),
     }
+    if drain.draining:
+        return json({"status": "draining", "error": "This replica is stopping", **body}, status=503)
     if await database.ping():
         return json({"status": "ok", **body})
     return json({"status": "unavailable", "error": "PostgreSQL is unreachable", **body}, status=503)
