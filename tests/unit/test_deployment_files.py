@@ -30,9 +30,10 @@ SERVICES = COMPOSE["services"]
 DEFINITIONS = json.loads((ROOT / "rabbitmq" / "definitions.json").read_text())
 
 
-def dockerfile_stages() -> list[list[tuple[str, str]]]:
-    """The Dockerfile's instructions as (KEYWORD, arguments), one list per stage, continuations joined."""
-    stages: list[list[tuple[str, str]]] = []
+def dockerfile_instructions() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), continuations joined: first those before the
+    first FROM (the global ARGs), then one list per stage."""
+    stages: list[list[tuple[str, str]]] = [[]]
     pending = ""
     for raw in (ROOT / "Dockerfile").read_text().splitlines():
         line = raw.strip()
@@ -47,6 +48,21 @@ def dockerfile_stages() -> list[list[tuple[str, str]]]:
             stages.append([])
         stages[-1].append((keyword.upper(), rest.strip()))
     return stages
+
+
+def dockerfile_stages() -> list[list[tuple[str, str]]]:
+    return dockerfile_instructions()[1:]
+
+
+def global_args() -> dict[str, str]:
+    """The global ARGs and their defaults: {"PYTHON_IMAGE": "python:3.14-slim", ...}."""
+    return dict(args.split("=", 1) for key, args in dockerfile_instructions()[0] if key == "ARG")
+
+
+def compose_default(value: str) -> str:
+    """`${VARIABLE:-default}` -> default; any other value as it is."""
+    match = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
+    return match.group(1) if match else value
 
 
 def arguments(stage: list[tuple[str, str]], keyword: str) -> list[str]:
@@ -106,11 +122,42 @@ def test_dockerfile_passes_hadolint_without_any_finding():
     assert not findings.strip(), findings
 
 
-def test_image_is_built_in_stages_from_pinned_slim_bases():
+def test_image_is_built_in_stages_from_pinned_slim_bases_by_default():
+    defaults = global_args()
     bases = [arguments(stage, "FROM")[0].split()[0] for stage in dockerfile_stages()]
-    assert len(bases) >= 3
-    assert re.fullmatch(r"node:\d+-slim", bases[0])
-    assert bases[1:] == ["python:3.14-slim"] * (len(bases) - 1)
+    assert bases == ["${NODE_IMAGE}", "${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    assert re.fullmatch(r"node:\d+-slim", defaults["NODE_IMAGE"])
+    assert defaults["PYTHON_IMAGE"] == "python:3.14-slim"
+
+
+def test_compose_passes_the_base_images_and_defaults_them_as_the_dockerfile_does():
+    args = SERVICES["web"]["build"]["args"]
+    assert {name: compose_default(args[name]) for name in global_args()} == global_args()
+
+
+def test_an_extra_ca_reaches_only_the_build_stages_and_is_empty_by_default():
+    *builders, final = dockerfile_stages()
+    assert all(("ARG", 'EXTRA_CA_CERT=""') in stage for stage in builders)
+    assert not [args for key, args in final if "EXTRA_CA_CERT" in args]
+    assert compose_default(SERVICES["web"]["build"]["args"]["EXTRA_CA_CERT"]) == ""
+
+
+def test_the_image_holds_everything_create_app_reads(tmp_path):
+    """The app is made from a tree that holds only what the final stage copies from the build context:
+    a directory the Dockerfile forgets (the translations were, once) fails here, not in a container."""
+    for args in arguments(dockerfile_stages()[-1], "COPY"):
+        if args.startswith("--from="):
+            continue
+        source, target = args.split()
+        shutil.copytree(ROOT / source, tmp_path / target)
+    made = subprocess.run(
+        [sys.executable, "-c", "from polls.app import create_app; create_app()"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "POLLS_INSTANCE": "image-check"},
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
 
 
 def test_node_stage_vendors_the_htmx_files_the_templates_load():
@@ -183,14 +230,17 @@ def test_starting_the_proxy_alone_starts_everything_it_needs():
 
 def test_web_scales_because_it_has_no_fixed_name_and_no_published_port():
     web = SERVICES["web"]
-    assert web["build"] == "."
+    assert web["build"]["context"] == "."
     assert "container_name" not in web
     assert "ports" not in web
 
 
-def test_web_outlasts_its_graceful_shutdown_before_docker_kills_it():
+def test_web_outlasts_its_drain_and_graceful_shutdown_before_docker_kills_it():
     web = SERVICES["web"]
-    assert seconds(web["stop_grace_period"]) > float(web["environment"]["POLLS_GRACEFUL_SHUTDOWN_TIMEOUT"])
+    env = web["environment"]
+    drain, graceful = float(env["POLLS_DRAIN_SECONDS"]), float(env["POLLS_GRACEFUL_SHUTDOWN_TIMEOUT"])
+    assert drain > 0
+    assert seconds(web["stop_grace_period"]) > drain + graceful
 
 
 def test_only_the_replicas_reach_both_networks():
@@ -210,10 +260,18 @@ def test_compose_names_services_never_addresses():
     assert addresses <= {"127.0.0.1"}, "only a container's own loopback, in its healthcheck"
 
 
-def test_images_are_the_chosen_releases():
-    assert SERVICES["reverse-proxy"]["image"] == "haproxy:3.4"
-    assert int(re.fullmatch(r"postgres:(\d+)", SERVICES["db"]["image"]).group(1)) >= 18
-    assert re.fullmatch(r"rabbitmq:4\.\d+-management", SERVICES["rabbitmq"]["image"])
+def test_images_are_the_chosen_releases_by_default():
+    image = {name: compose_default(service.get("image", "")) for name, service in SERVICES.items()}
+    assert image["reverse-proxy"] == "haproxy:3.4"
+    assert int(re.fullmatch(r"postgres:(\d+)", image["db"]).group(1)) >= 18
+    assert re.fullmatch(r"rabbitmq:4\.\d+-management", image["rabbitmq"])
+
+
+def test_the_proxy_sets_no_descriptor_limit_a_restricted_daemon_cannot_apply():
+    assert "ulimits" not in SERVICES["reverse-proxy"]
+    big = yaml.safe_load((ROOT / "docker-compose.big-event.yml").read_text())["services"]["reverse-proxy"]
+    maxconn = int(big["environment"]["POLLS_PROXY_MAXCONN"])
+    assert big["ulimits"]["nofile"] > 2 * maxconn
 
 
 def test_database_lives_in_a_named_volume_at_the_postgres_18_location():
@@ -329,3 +387,37 @@ def test_docker_haproxy_discovers_the_scaled_replicas_through_docker_dns():
     assert "resolvers docker" in template
     assert "init-addr none" in template
     assert not [line for line in sections["backend web"] if line.startswith("server ")]
+    (live,) = [line for line in sections["backend live"] if line.startswith("server-template ")]
+    assert live == template
+
+
+@pytest.mark.parametrize("config", [NATIVE_CFG, DOCKER_CFG], ids=["native", "docker"])
+def test_websockets_are_cut_when_their_replica_goes_down_and_requests_are_not(config):
+    sections = haproxy_sections(config)
+    assert "use_backend live if { hdr(upgrade) -i websocket }" in sections["frontend www"]
+    assert "default-server on-marked-down shutdown-sessions" in sections["backend live"]
+    assert not [
+        line for line in sections["backend web"] + sections["defaults"] if "shutdown-sessions" in line
+    ]
+
+
+@pytest.mark.parametrize("config", [NATIVE_CFG, DOCKER_CFG], ids=["native", "docker"])
+def test_a_request_to_a_vanished_replica_is_retried_elsewhere_before_it_is_marked_down(config):
+    sections = haproxy_sections(config)
+    (connect,) = [line for line in sections["defaults"] if line.startswith("timeout connect ")]
+    (server,) = [line for line in sections["defaults"] if line.startswith("default-server ")]
+    words = server.split()
+    fall, fastinter = int(words[words.index("fall") + 1]), seconds(words[words.index("fastinter") + 1])
+    # A connect that times out is retried on another replica while the dead one is still UP.
+    assert seconds(connect.split()[-1]) <= 1
+    assert "retries 3" in sections["defaults"] and "option redispatch 1" in sections["defaults"]
+    assert "retry-on conn-failure empty-response response-timeout" in sections["backend web"]
+    assert "balance roundrobin" in sections["backend web"]
+    assert fall * fastinter < 1
+    assert "observe layer4" in server and "on-error mark-down" in server
+
+
+def test_the_proxy_sizes_maxconn_to_its_descriptor_limit_unless_told():
+    for config in (NATIVE_CFG, DOCKER_CFG):
+        text = config.read_text()
+        assert '.if strneq("${POLLS_PROXY_MAXCONN}","")\n    maxconn "${POLLS_PROXY_MAXCONN}"\n.endif' in text
