@@ -191,7 +191,10 @@ def create_app(config: Config | None = None) -> Sanic:
     live = {"interval": config.live_interval, "frame": text_frame}
     hub = Hub({"json": live_json, **templates.results_renderers()}, load=store.results, **live)
     event_hub = EventHub(
-        {"json": live_event_json, **templates.event_renderers()}, load=event_store.view, **live
+        {"json": live_event_json, **templates.event_renderers()},
+        load=event_store.view,
+        voters_with_ballots=store.voters_with_ballots,
+        **live,
     )
     board = PresenceBoard(config.instance, event_hub)
 

@@ -56,3 +56,16 @@ class Conflict(PollsError):
 class EventNotFound(PollsError):
     status_code = 404
     message = "There is no event with that code."
+
+
+class EventQuestion(PollNotFound):
+    """A question of an event is reached through its event, whose rules say who sees its results."""
+
+    message = "That code is a question of an event; join the event with the event's code instead."
+
+
+class ResultsSealed(PollsError):
+    """The presenter has not let this audience see these results (yet)."""
+
+    status_code = 403
+    message = "These results are not shown to the audience now; the presenter decides when."

@@ -95,13 +95,25 @@ class EventView:
 
     @property
     def audience_sees_results(self) -> bool:
-        """Whether the projector (and phones, subject to 'after_vote') may show the results now."""
+        """Whether the projector may show the results now (and a phone, once it voted, where the question's
+        results are for those who voted)."""
         question = self.question
         if question is None or self.results is None or not question.revealed:
             return False
         if question.visibility in ("always", "after_vote"):
             return True
         return question.visibility == "after_close" and question.status == "closed"
+
+    @property
+    def results_public(self) -> bool:
+        """Whether anyone may see the results now, a phone that has not voted and any API client too."""
+        question = self.question
+        return self.audience_sees_results and question is not None and question.visibility != "after_vote"
+
+    def participant_sees_results(self, voted: bool) -> bool:
+        """Whether a participant's phone is sent the results: when everyone may see them, or, where the
+        question shows them to those who voted (after_vote), once this phone's voter has a ballot."""
+        return self.results_public or (voted and self.audience_sees_results)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,17 @@ the participants connected to all replicas."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from polls.bus.messages import Presence
 from polls.domain import Results
-from polls.live import Hub
+from polls.event import EventView
+from polls.live import Hub, Load, Render, Watcher
+
+log = logging.getLogger("polls.live")
 
 # Each replica reports its participants this often; a report not renewed within the TTL is forgotten
 # (that replica died).
@@ -15,8 +21,67 @@ PRESENCE_INTERVAL = 2.0
 PRESENCE_TTL = 3 * PRESENCE_INTERVAL
 
 
+# A participant's socket is in one of two formats: "participant:<lang>" (results only when everyone may see
+# them) or, once its voter has a ballot in a question whose results are for those who voted (after_vote),
+# "participant-voted:<lang>". PARTICIPANT is the prefix both share.
+PARTICIPANT = "participant"
+SEALED = "participant:"
+VOTED = "participant-voted:"
+
+VotersWithBallots = Callable[[str, set[str]], Awaitable[set[str]]]
+
+
+def participant_format(fmt: str, voted: bool) -> str:
+    language = fmt.partition(":")[2]
+    return f"{VOTED if voted else SEALED}{language}"
+
+
 class EventHub(Hub):
-    """The hub of event views (a separate type, so that handlers can ask for it by type)."""
+    """The hub of event views. A participant's socket is shown the live question's results only as its
+    voter may see them: the server decides, from the voter's ballot, never the page (no hidden numbers)."""
+
+    def __init__(
+        self,
+        renderers: Mapping[str, Render],
+        load: Load,
+        voters_with_ballots: VotersWithBallots | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(renderers, load, **options)
+        self._voters_with_ballots = voters_with_ballots
+        # Per event: the live question and round, and the voters known to have a ballot in it. A ballot is
+        # not taken back within a round (a new round starts empty), so a voter once found stays found.
+        self._voted: dict[str, tuple[tuple[str, int], set[str]]] = {}
+
+    async def arrange(self, view: EventView) -> None:
+        participants = [w for w in self._watchers.get(view.code, ()) if w.format.startswith(PARTICIPANT)]
+        question = view.question
+        if question is None or question.visibility != "after_vote" or self._voters_with_ballots is None:
+            self._voted.pop(view.code, None)
+            self._show(participants, set())
+            return
+        key = (question.code, question.round)
+        known_key, voted = self._voted.get(view.code, (key, set()))
+        if known_key != key:
+            voted = set()
+        unknown = {w.audience for w in participants if w.audience and w.audience not in voted}
+        if unknown:
+            try:
+                voted = voted | await self._voters_with_ballots(question.code, unknown)
+            except Exception as exc:  # sealed until the next snapshot can tell
+                log.warning("which participants of %s voted: %s", view.code, exc)
+        self._voted[view.code] = (key, voted)
+        self._show(participants, voted)
+
+    @staticmethod
+    def _show(participants: list[Watcher], voted: set[str]) -> None:
+        for watcher in participants:
+            watcher.format = participant_format(watcher.format, watcher.audience in voted)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        super().unwatch(watcher)
+        if watcher.code not in self._watchers:
+            self._voted.pop(watcher.code, None)
 
 
 class EventFeed:
@@ -36,7 +101,7 @@ class EventFeed:
 class PresenceBoard:
     """Participants per event, summed over the replicas that reported recently."""
 
-    def __init__(self, instance: str, hub: Hub, fmt: str = "participant:") -> None:
+    def __init__(self, instance: str, hub: Hub, fmt: str = PARTICIPANT) -> None:
         self.instance = instance
         self.hub = hub
         self.fmt = fmt  # the formats of participants' sockets start with this

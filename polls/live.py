@@ -54,13 +54,31 @@ class Payload:
 class Watcher:
     """One local websocket watching one poll, in one format ("json" or "html"). Kept small: one per socket."""
 
-    __slots__ = ("close", "closed", "code", "format", "pending", "send", "sending", "version", "write")
+    __slots__ = (
+        "audience",
+        "close",
+        "closed",
+        "code",
+        "format",
+        "pending",
+        "send",
+        "sending",
+        "version",
+        "write",
+    )
 
     def __init__(
-        self, code: str, fmt: str, send: Send, write: Write | None = None, close: Close | None = None
+        self,
+        code: str,
+        fmt: str,
+        send: Send,
+        write: Write | None = None,
+        close: Close | None = None,
+        audience: str | None = None,
     ) -> None:
         self.code = code
         self.format = fmt
+        self.audience = audience  # who watches (a voter id), where the payload may depend on it
         self.send = send
         self.write = write
         self.close = close
@@ -112,12 +130,18 @@ class Hub:
         return sum(len(watchers) for watchers in self._watchers.values())
 
     async def watch(
-        self, code: str, fmt: str, send: Send, write: Write | None = None, close: Close | None = None
+        self,
+        code: str,
+        fmt: str,
+        send: Send,
+        write: Write | None = None,
+        close: Close | None = None,
+        audience: str | None = None,
     ) -> Watcher:
         """Register a socket and send it a full snapshot read from PostgreSQL (or a newer one)."""
         if fmt not in self._renderers:
             raise ValueError(f"unknown format {fmt!r}")
-        watcher = Watcher(code, fmt, send, write, close)
+        watcher = Watcher(code, fmt, send, write, close, audience)
         # Registered before the read, so no change committed after the read can be missed.
         self._watchers.setdefault(code, set()).add(watcher)
         try:
@@ -128,8 +152,12 @@ class Hub:
         latest = self._latest.get(code)
         if latest is None or snapshot.version > latest.version:
             self._latest[code] = latest = snapshot
-        await self._send_slowly(watcher, latest.version, self._renderers[fmt](latest))
+        await self.arrange(latest)
+        await self._send_slowly(watcher, latest.version, self._renderers[watcher.format](latest))
         return watcher
+
+    async def arrange(self, snapshot: Any) -> None:
+        """Before a snapshot goes out: a subclass may change its watchers' formats (what each is shown)."""
 
     async def _load_once(self, code: str) -> Any:
         """Read a topic's snapshot, sharing a read already in flight: when a replica dies, its screens
@@ -174,6 +202,10 @@ class Hub:
         latest = self._latest.get(code)
         if latest is not None and results.version <= latest.version:
             return
+        await self.arrange(results)
+        latest = self._latest.get(code)
+        if code not in self._watchers or (latest is not None and results.version <= latest.version):
+            return  # while it was arranged, its last watcher left or a newer snapshot arrived
         self._latest[code] = results
         if code in self._held:
             return  # the held push will carry this newer snapshot

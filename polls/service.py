@@ -18,7 +18,7 @@ from polls.domain import (
     parse_new_poll,
     token_matches,
 )
-from polls.errors import Forbidden, PollNotFound
+from polls.errors import EventQuestion, Forbidden, PollNotFound, ResultsSealed
 from polls.store.polls import CodeTaken, PollStore
 
 log = logging.getLogger("polls.service")
@@ -52,8 +52,25 @@ class PollService:
     async def get_poll(self, raw_code: str) -> Poll:
         return await self.store.get_poll(self._code(raw_code))
 
-    async def results(self, raw_code: str) -> Results:
-        return await self.store.results(self._code(raw_code))
+    async def standalone_poll(self, raw_code: str) -> Poll:
+        """A poll that is not a question of an event: the poll's own pages and sockets show its results to
+        anyone, which an event's rules may forbid (EventQuestion, a 404, otherwise)."""
+        poll = await self._cached_poll(self._code(raw_code))
+        if poll.in_event:
+            raise EventQuestion()
+        return poll
+
+    async def results(self, raw_code: str, event_token: str | None = None) -> Results:
+        """A poll's results: public for a standalone poll; for a question of an event, only for its
+        presenter (the event's admin token), since the event's rules decide who sees them."""
+        code = self._code(raw_code)
+        poll = await self._cached_poll(code)
+        if poll.in_event and not token_matches(await self.store.event_admin_hash(code), event_token):
+            raise ResultsSealed()
+        return await self.store.results(code)
+
+    async def voters_with_ballots(self, code: str, voters: set[str]) -> set[str]:
+        return await self.store.voters_with_ballots(code, voters)
 
     async def choices_of(self, raw_code: str, voter: str) -> tuple[int, ...]:
         return await self.store.choices_of(self._code(raw_code), voter)

@@ -107,6 +107,25 @@ class PollStore:
             raise PollNotFound()
         return found
 
+    async def event_admin_hash(self, code: str) -> str:
+        """The admin hash of the event that the poll is a question of."""
+        found = await self.database.pool.fetchval(
+            "SELECT e.admin_hash FROM polls p JOIN events e ON e.id = p.event_id WHERE p.code = $1", code
+        )
+        if found is None:
+            raise PollNotFound()
+        return found
+
+    async def voters_with_ballots(self, code: str, voters: set[str]) -> set[str]:
+        """Which of these voters have a ballot in the poll (its current round)."""
+        rows = await self.database.pool.fetch(
+            """SELECT b.voter FROM ballots b JOIN polls p ON p.id = b.poll_id
+               WHERE p.code = $1 AND b.voter = ANY($2::text[])""",
+            code,
+            list(voters),
+        )
+        return {row["voter"] for row in rows}
+
     async def choices_of(self, code: str, voter: str) -> tuple[int, ...]:
         """The option ids of the voter's current ballot, empty if they have not voted."""
         found = await self.database.pool.fetchval(

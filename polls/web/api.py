@@ -83,10 +83,11 @@ async def cast_vote(request: Request, code: str, polls: PollService) -> HTTPResp
 
 @api.get("/polls/<code:str>/results")
 @openapi.response(200, {"application/json": schema.ResultsOut}, "The current tally")
+@openapi.response(403, _ERRORS, "A question of an event: only its presenter reads it here")
 @openapi.response(404, _ERRORS, "Unknown code")
 async def get_results(request: Request, code: str, polls: PollService) -> HTTPResponse:
-    """Read the current results"""
-    return json((await polls.results(code)).as_dict())
+    """Read the current results (of an event's question: with the event's admin token as Bearer)"""
+    return json((await polls.results(code, bearer_token(request))).as_dict())
 
 
 @api.post("/polls/<code:str>/close")

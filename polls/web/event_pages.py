@@ -100,7 +100,9 @@ async def participant(
     chosen: tuple[int, ...] = ()
     if view.question is not None:
         chosen = await polls.choices_of(view.question.code, voter)
-    response = templates.respond(request, "event_participant.html", view=view, chosen=chosen)
+    response = templates.respond(
+        request, "event_participant.html", view=view, chosen=chosen, voted=bool(chosen)
+    )
     return keep_voter(request, response, voter)
 
 
@@ -116,12 +118,10 @@ async def vote(
     voter = voter_of(request)
     body = ballot_form(request.form, voter)
     await polls.cast_ballot(question.code, body)
+    if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer
+        return keep_voter(request, redirect(f"/e/{event.code}", status=303), voter)
     response = templates.respond(
-        request,
-        "event_participant.html",
-        "_event_vote_received.html",
-        question=question,
-        chosen=body["options"],
+        request, "_event_vote_received.html", question=question, chosen=body["options"]
     )
     return keep_voter(request, response, voter)
 

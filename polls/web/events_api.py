@@ -61,7 +61,7 @@ def event_json(
 
 
 def live_event_json(view: EventView) -> str:
-    """What an audience screen needs, as one JSON message; results only while the audience may see them."""
+    """What an audience screen needs, as one JSON message; results only while everyone may see them."""
     event, question = view.event, view.question
     event_version, results_version = view.version
     return jsonlib.dumps(
@@ -75,7 +75,8 @@ def live_event_json(view: EventView) -> str:
             "count": len(event.questions),
             "question": question.as_dict() if question else None,
             "answers": view.results.voters if view.results and question else 0,
-            "results": view.results.as_dict() if view.audience_sees_results and view.results else None,
+            # An API client is nobody's phone: it gets the numbers only when everyone may see them.
+            "results": view.results.as_dict() if view.results_public and view.results else None,
         }
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.frames import Frame, Opcode
@@ -43,11 +44,21 @@ def frame_writer(ws: Any):
 
 
 async def serve_live(
-    ws: Any, raw_code: str, fmt: str, hub: Hub, not_found: type[PollsError] = PollNotFound
+    ws: Any,
+    raw_code: str,
+    fmt: str,
+    hub: Hub,
+    not_found: type[PollsError] = PollNotFound,
+    admit: Callable[[str], Awaitable[object]] | None = None,
+    audience: str | None = None,
 ) -> None:
+    """Hold a socket on the hub. `admit` may refuse the topic (raising `not_found`) before it is watched;
+    `audience` is who watches (a voter id), for topics whose payload depends on it."""
     try:
         code = code_or_not_found(raw_code, not_found)
-        watcher = await hub.watch(code, fmt, ws.send, frame_writer(ws), ws.close)
+        if admit is not None:
+            await admit(code)
+        watcher = await hub.watch(code, fmt, ws.send, frame_writer(ws), ws.close, audience)
     except not_found as exc:
         await ws.send(json.dumps({"type": "error", "error": exc.message}))
         await ws.close(code=CLOSE_UNKNOWN_POLL, reason="unknown poll")

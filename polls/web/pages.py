@@ -74,7 +74,7 @@ async def create_poll(request: Request, polls: PollService) -> HTTPResponse:
 @pages.get("/p/<code:str>")
 async def vote_page(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
     """The voting page for a phone"""
-    poll = await polls.get_poll(code)
+    poll = await polls.standalone_poll(code)
     voter = voter_of(request)
     chosen = await polls.choices_of(poll.code, voter)
     response = templates.respond(request, "vote.html", poll=poll, chosen=chosen, message=None)
@@ -84,10 +84,10 @@ async def vote_page(request: Request, code: str, polls: PollService, templates: 
 @pages.post("/p/<code:str>/vote")
 async def vote(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
     """Cast or change this browser's ballot from the voting page"""
+    poll = await polls.standalone_poll(code)
     voter = voter_of(request)
     body = ballot_form(request.form, voter)
-    await polls.cast_ballot(code, body)
-    poll = await polls.get_poll(code)
+    await polls.cast_ballot(poll.code, body)
     response = templates.respond(
         request, "vote.html", "_ballot.html", poll=poll, chosen=tuple(body["options"]), message="received"
     )
@@ -97,7 +97,7 @@ async def vote(request: Request, code: str, polls: PollService, templates: Templ
 @pages.get("/p/<code:str>/present")
 async def present(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
     """The live results for a projector"""
-    poll = await polls.get_poll(code)
+    poll = await polls.standalone_poll(code)
     results = await polls.results(poll.code)
     url = join_url(request, poll)
     return templates.respond(
@@ -110,7 +110,7 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
     """The poll's admin page, reached by its secret link"""
     token = request.args.get("token", "")
     await polls.check_admin(code, token)
-    poll = await polls.get_poll(code)
+    poll = await polls.standalone_poll(code)
     results = await polls.results(poll.code)
     response = templates.respond(
         request, "admin.html", poll=poll, results=results, token=token, join_url=join_url(request, poll)
@@ -135,5 +135,5 @@ async def set_status(request: Request, code: str, polls: PollService, templates:
 @pages.get("/p/<code:str>/qr.svg")
 async def qr(request: Request, code: str, polls: PollService) -> HTTPResponse:
     """The join URL as a QR code"""
-    poll = await polls.get_poll(code)
+    poll = await polls.standalone_poll(code)
     return raw(qr_svg(join_url(request, poll)), content_type="image/svg+xml")

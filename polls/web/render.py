@@ -20,11 +20,13 @@ from polls.event import EventView
 from polls.web.i18n import DEFAULT, negotiate
 
 RESULTS_FRAGMENT = "_results.html"
-# The live regions of an event, one fragment each, pushed over the event's sockets in every language.
+# The live regions of an event, one fragment each, pushed over the event's sockets in every language; the
+# participant's region in two variants: for a phone whose voter has a ballot in the live question, and not.
 EVENT_FRAGMENTS = {
-    "present": "_event_present.html",
-    "participant": "_event_participant.html",
-    "control": "_event_control.html",
+    "present": ("_event_present.html", False),
+    "participant": ("_event_participant.html", False),
+    "participant-voted": ("_event_participant.html", True),
+    "control": ("_event_control.html", False),
 }
 
 
@@ -66,13 +68,13 @@ class Templates:
     def event_renderers(self) -> dict[str, Callable[[EventView], str]]:
         """The hub's HTML formats of an event: each live region in each language ("present:de", ...)."""
         renderers: dict[str, Callable[[EventView], str]] = {}
-        for region, template in EVENT_FRAGMENTS.items():
+        for region, (template, voted) in EVENT_FRAGMENTS.items():
             for lang in self.envs:
-                renderers[f"{region}:{lang}"] = partial(self._render_view, template, lang)
+                renderers[f"{region}:{lang}"] = partial(self._render_view, template, voted, lang)
         return renderers
 
-    def _render_view(self, template: str, language: str, view: EventView) -> str:
-        return self.render(template, language, view=view)
+    def _render_view(self, template: str, voted: bool, language: str, view: EventView) -> str:
+        return self.render(template, language, view=view, voted=voted)
 
     def respond(
         self, request: Request, page: str, fragment: str | None = None, status: int = 200, **context: Any

@@ -13,8 +13,10 @@ from polls.errors import EventNotFound, Forbidden
 from polls.event_live import EventHub
 from polls.event_service import EventService
 from polls.live import Hub
+from polls.service import PollService
 from polls.web.i18n import negotiate
 from polls.web.live import serve_live
+from polls.web.pages import VOTER_COOKIE
 
 sockets = Blueprint("sockets")
 
@@ -25,9 +27,9 @@ def language(request: Request) -> str:
 
 
 @sockets.websocket("/api/polls/<code:str>/live")
-async def poll_results(request: Request, ws: Any, code: str, hub: Hub) -> None:
+async def poll_results(request: Request, ws: Any, code: str, hub: Hub, polls: PollService) -> None:
     """Live results as JSON: a snapshot at once, then one message per change"""
-    await serve_live(ws, code, "json", hub)
+    await serve_live(ws, code, "json", hub, admit=polls.standalone_poll)
 
 
 @sockets.websocket("/api/events/<code:str>/live")
@@ -37,15 +39,17 @@ async def event_state(request: Request, ws: Any, code: str, event_hub: EventHub)
 
 
 @sockets.websocket("/p/<code:str>/live")
-async def poll_fragments(request: Request, ws: Any, code: str, hub: Hub) -> None:
+async def poll_fragments(request: Request, ws: Any, code: str, hub: Hub, polls: PollService) -> None:
     """Live results as HTML fragments for a poll's present and admin pages"""
-    await serve_live(ws, code, f"html:{language(request)}", hub)
+    await serve_live(ws, code, f"html:{language(request)}", hub, admit=polls.standalone_poll)
 
 
 @sockets.websocket("/e/<code:str>/live")
 async def participant_region(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
-    """The participant's region, pushed on every change"""
-    await serve_live(ws, code, f"participant:{language(request)}", event_hub, EventNotFound)
+    """The participant's region, pushed on every change; results only as this phone's voter may see them"""
+    voter = request.cookies.get(VOTER_COOKIE)
+    fmt = f"participant:{language(request)}"
+    await serve_live(ws, code, fmt, event_hub, EventNotFound, audience=voter)
 
 
 @sockets.websocket("/e/<code:str>/present/live")

@@ -55,6 +55,14 @@ class Presenter:
             await asyncio.sleep(0.1)
         raise AssertionError(f"{method} {path} failed {attempts} times: {self.errors[-3:]}")
 
+    async def results(self, question: str) -> dict:
+        """A question's results as its presenter reads them (the poll API seals them from anyone else)."""
+        response = await self.http.get(
+            f"/api/polls/{question}/results", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
     async def go_live(self, question: str | None) -> dict:
         return await self.call("PUT", "/live", {"question": question, "open": True})
 

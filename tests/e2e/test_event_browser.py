@@ -261,7 +261,7 @@ async def test_a_phone_keeps_the_choice_it_has_not_sent_yet_while_other_answers_
         await expect(phone.locator("#ballot").get_by_label("Yes")).to_be_checked()
         await phone.locator("#ballot").get_by_role("button", name="Change answer").click()
         await expect(bar(phone, 1)).to_have_attribute("data-votes", "3")
-        results = (await http.get(f"/api/polls/{question}/results")).json()
+        results = await presenter.results(question)
         assert [option["votes"] for option in results["options"]] == [3, 0]
     assert errors == []
 
@@ -318,7 +318,7 @@ async def test_the_participant_page_follows_the_phone_language(stack, browser):
         await phone.locator("#ballot label.choice").filter(has_text="Tee").click()
         await phone.locator("#ballot button[type=submit]").click()
         await expect(phone.locator("#vote-status .notice.received")).to_be_visible()
-        results = (await http.get(f"/api/polls/{presenter.questions[0]}/results")).json()
+        results = await presenter.results(presenter.questions[0])
         assert [o["votes"] for o in results["options"]] == [0, 1]
         await expect(phone.locator("#stage .results .bar[data-option='2']")).to_have_attribute(
             "data-votes", "1"

@@ -90,12 +90,6 @@ class Room:
         return [voter for voters in self.voters.values() for voter in voters.values()]
 
 
-async def results_of(http: httpx.AsyncClient, question: str) -> dict:
-    response = await http.get(f"/api/polls/{question}/results")
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 async def test_killing_a_replica_while_the_presenter_switches_questions_loses_nothing(
     stack, database_url, artifacts
 ):
@@ -109,7 +103,7 @@ async def test_killing_a_replica_while_the_presenter_switches_questions_loses_no
         ]
         web_1_killed = False
         try:
-            await wait_until_screens_show(screens, first, await results_of(http, first), answers=0)
+            await wait_until_screens_show(screens, first, await presenter.results(first), answers=0)
             questions = (await presenter.event())["questions"]
             room = Room(
                 http,
@@ -141,10 +135,10 @@ async def test_killing_a_replica_while_the_presenter_switches_questions_loses_no
             cast_after_switch = room.cast - cast_at_switch
 
             # Question 2 shows its results only after voting closes: until then only the number of answers.
-            hidden = await results_of(http, second)
+            hidden = await presenter.results(second)
             await wait_until_screens_show(screens, second, None, answers=hidden["voters"])
             await presenter.act(second, "close")
-            await wait_until_screens_show(screens, second, await results_of(http, second))
+            await wait_until_screens_show(screens, second, await presenter.results(second))
 
             # Question 3 runs to the end with web-1 still dead.
             await presenter.go_live(third)
@@ -153,7 +147,7 @@ async def test_killing_a_replica_while_the_presenter_switches_questions_loses_no
             await room.vote_steadily(BALLOTS_ON_QUESTION_3)
             seconds_voting_after = time.monotonic() - voting_started
             live = (await presenter.event())["live"]["code"]
-            final = await results_of(http, live)
+            final = await presenter.results(live)
             await wait_until_screens_show(screens, live, final, answers=final["voters"])
             dropped = [s for s in screens if any(t >= killed_at for t in s.drops)]
             recovered = [s.reconnected_at - killed_at for s in screens if s.reconnected_at is not None]
@@ -164,7 +158,7 @@ async def test_killing_a_replica_while_the_presenter_switches_questions_loses_no
                 await asyncio.to_thread(stack.run, "start", "web-1")
                 await asyncio.to_thread(stack.wait_haproxy, "web-1", "UP", 30)
 
-        truth = {question: await results_of(http, question) for question in presenter.questions}
+        truth = {question: await presenter.results(question) for question in presenter.questions}
 
     voters = room.all_voters()
     stored = {question: await ballots_of(database_url, question) for question in presenter.questions}

@@ -64,7 +64,7 @@ def test_making_a_question_live_opens_it_and_votes_count(client, event):
     assert response.json["live"]["code"] == first and response.json["live"]["status"] == "open"
     assert vote(client, first, "phone-0001", 2) == 200
     assert vote(client, codes(event)[1], "phone-0001", 1) == 409  # not opened yet
-    _, results = client.get(f"/api/polls/{first}/results")
+    _, results = client.get(f"/api/polls/{first}/results", headers=auth(event))
     assert [o["votes"] for o in results.json["options"]] == [0, 1]
 
 
