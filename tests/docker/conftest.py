@@ -11,6 +11,7 @@ must be free (a native stack on it is stopped first).
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from tests.processes import ROOT
 URL = "http://127.0.0.1:3000"
 STATS = "http://127.0.0.1:8404/stats;csv"
 LOCAL_CAS = Path("/usr/local/share/ca-certificates")
+LOCK = Path("/tmp/polls-docker-suite.lock")
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = 600) -> str:
@@ -140,6 +143,26 @@ def free_ports_3000_and_8404() -> None:
     if (ROOT / ".stack" / "pids" / "haproxy.pid").exists():
         subprocess.run([str(ROOT / "scripts" / "stack"), "down"], cwd=ROOT, capture_output=True, timeout=120)
     wait_for("ports 3000 and 8404 free", lambda: not listening(3000) and not listening(8404), within=15)
+
+
+@contextmanager
+def the_only_docker_suite(within: float = 1800) -> Iterator[None]:
+    """Port 3000 and the project name are the machine's: a second run of this suite (another checkout,
+    another user) waits for the first to finish instead of taking its stack down under it."""
+    with LOCK.open("w") as lock:
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"another Docker suite held {LOCK} for {within} s") from None
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
