@@ -16,6 +16,9 @@ class Database:
         self.max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._health: asyncpg.Connection | None = None
+        # HAProxy checks each replica once per backend (web and live), so pings overlap; two queries at once
+        # on one connection fail ("another operation is in progress"), which made healthy replicas flap DOWN.
+        self._health_lock = asyncio.Lock()
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -52,7 +55,7 @@ class Database:
         loaded, not unhealthy, and must not be taken out of the balancer for it (which would only move
         its load to the others)."""
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout(limit), self._health_lock:
                 if self._health is None or self._health.is_closed():
                     self._health = await asyncpg.connect(self.dsn)
                 return await self._health.fetchval("SELECT 1") == 1
