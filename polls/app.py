@@ -22,12 +22,14 @@ from polls.event_service import EventService
 from polls.live import Hub
 from polls.service import PollService
 from polls.store import Database, EventStore, PollStore, migrate
+from polls.store.idempotency import IdempotencyKeys
 from polls.web.api import api
 from polls.web.errors import setup_errors
 from polls.web.event_pages import event_pages
 from polls.web.events_api import events_api, live_event_json
 from polls.web.health import Drain, health
 from polls.web.i18n import load_translations
+from polls.web.idempotency import Idempotency
 from polls.web.live import text_frame
 from polls.web.pages import pages
 from polls.web.render import Templates, live_json
@@ -100,9 +102,12 @@ def setup_drain(app: Sanic, drain: Drain) -> None:
         loop.add_signal_handler(signal.SIGTERM, on_sigterm)
 
 
-def setup_event_clock(app: Sanic, events: EventService, bus: LiveBus, board: PresenceBoard) -> None:
-    """Two small loops per replica: close questions whose countdown ran out (any replica may; the
-    database lets one of them close each), and tell the others how many participants are connected here."""
+def setup_event_clock(
+    app: Sanic, events: EventService, bus: LiveBus, board: PresenceBoard, keys: IdempotencyKeys
+) -> None:
+    """Small loops per replica: close questions whose countdown ran out (any replica may; the database
+    lets one of them close each), tell the others how many participants are connected here, and forget
+    Idempotency-Keys older than a day."""
     tasks: list[asyncio.Task[None]] = []
 
     async def every(seconds: float, step: Callable[[], Awaitable[object]]) -> None:
@@ -120,6 +125,7 @@ def setup_event_clock(app: Sanic, events: EventService, bus: LiveBus, board: Pre
     async def start_clock(app: Sanic) -> None:
         tasks.append(asyncio.create_task(every(0.5, events.close_expired), name="countdowns"))
         tasks.append(asyncio.create_task(every(PRESENCE_INTERVAL, report_presence), name="presence"))
+        tasks.append(asyncio.create_task(every(600, keys.expire), name="idempotency-keys"))
 
     @app.before_server_stop
     async def stop_clock(app: Sanic) -> None:
@@ -211,16 +217,18 @@ def create_app(config: Config | None = None) -> Sanic:
     )
     service = PollService(store, bus)
     events = EventService(event_store, store, bus)
+    keys = IdempotencyKeys(database)
+    once = Idempotency(database, keys, config.test_pause_after_commit)
 
     setup_database(app, database)
     setup_bus(app, bus)
     setup_live(app, hub, event_hub)
     drain = Drain(config.drain_seconds)
     setup_drain(app, drain)
-    setup_event_clock(app, events, bus, board)
+    setup_event_clock(app, events, bus, board, keys)
     setup_instance_header(app, config.instance)
     setup_errors(app, templates)
-    for dependency in (config, database, bus, hub, event_hub, board, service, events, templates, drain):
+    for dependency in (config, database, bus, hub, event_hub, board, service, events, templates, drain, once):
         app.ext.dependency(dependency)
 
     app.blueprint([api, events_api, pages, event_pages, sockets, health])

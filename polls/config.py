@@ -34,6 +34,9 @@ class Config:
     # Screens get a poll's newest tally at most once per this many seconds (0.05 s: 20 times a second).
     live_interval: float = 0.05
     webclient_dir: str = ""
+    # A test's hook, never set in a deployment: seconds between the commit of a write sent with an
+    # Idempotency-Key and its answer, in which a test kills the replica.
+    test_pause_after_commit: float = 0.0
 
     # Each field is set by the environment variable POLLS_<FIELD NAME IN CAPITALS>.
     _EXAMPLES = {
@@ -49,6 +52,7 @@ class Config:
         "drain_seconds": "2",
         "live_interval": "0.05",
         "webclient_dir": "/app/webclient",
+        "test_pause_after_commit": "0",
     }
 
     @staticmethod
@@ -106,5 +110,7 @@ class Config:
             raise self._error("drain_seconds", "must be between 0 and 60 seconds")
         if not 0 <= self.live_interval <= 5:
             raise self._error("live_interval", "must be between 0 and 5 seconds")
+        if not 0 <= self.test_pause_after_commit <= 60:
+            raise self._error("test_pause_after_commit", "must be between 0 and 60 seconds")
         if self.webclient_dir and not os.path.isdir(self.webclient_dir):
             raise self._error("webclient_dir", f"is not a directory: {self.webclient_dir!r}")

@@ -12,9 +12,10 @@ from polls.domain import (
     hash_token,
     new_admin_token,
     new_join_code,
+    normalise_code,
     token_matches,
 )
-from polls.errors import EventNotFound, Forbidden, InvalidInput
+from polls.errors import EventNotFound, Forbidden, InvalidInput, PollNotFound
 from polls.event import (
     TITLE_MAX,
     Event,
@@ -76,12 +77,13 @@ class EventService:
 
     async def edit_question(self, raw_code: str, token: str | None, question: str, body: Any) -> Event:
         code = await self.check_admin(raw_code, token)
+        question = self._question(question)
         await self.store.edit_question(code, question, parse_new_question(body))
         return await self._published(code, question)
 
     async def delete_question(self, raw_code: str, token: str | None, question: str) -> Event:
         code = await self.check_admin(raw_code, token)
-        await self.store.delete_question(code, question)
+        await self.store.delete_question(code, self._question(question))
         return await self._published(code)
 
     async def reorder(self, raw_code: str, token: str | None, order: Any) -> Event:
@@ -95,8 +97,10 @@ class EventService:
     ) -> Event:
         """Put a question on every screen (None: none, e.g. before the first); opens its voting by default."""
         code = await self.check_admin(raw_code, token)
-        if question is not None and not isinstance(question, str):
-            raise InvalidInput("question must be a question code or null.")
+        if question is not None:
+            if not isinstance(question, str):
+                raise InvalidInput("question must be a question code or null.")
+            question = self._question(question)
         await self.store.set_live(code, question)
         if question is not None and open_voting:
             await self.store.set_status(code, question, "open")
@@ -106,6 +110,7 @@ class EventService:
         code = await self.check_admin(raw_code, token)
         if status not in ("open", "closed"):
             raise InvalidInput("status must be 'open' or 'closed'.")
+        question = self._question(question)
         await self.store.set_status(code, question, status)
         return await self._published(code, question)
 
@@ -113,16 +118,19 @@ class EventService:
         code = await self.check_admin(raw_code, token)
         if not isinstance(revealed, bool):
             raise InvalidInput("revealed must be true or false.")
+        question = self._question(question)
         await self.store.set_revealed(code, question, revealed)
         return await self._published(code, question)
 
     async def start_countdown(self, raw_code: str, token: str | None, question: str, seconds: Any) -> Event:
         code = await self.check_admin(raw_code, token)
+        question = self._question(question)
         await self.store.start_countdown(code, question, parse_countdown(seconds))
         return await self._published(code, question)
 
     async def reset(self, raw_code: str, token: str | None, question: str) -> Event:
         code = await self.check_admin(raw_code, token)
+        question = self._question(question)
         await self.store.reset(code, question)
         return await self._published(code, question)
 
@@ -138,19 +146,33 @@ class EventService:
         return len(closed)
 
     async def _published(self, code: str, question: str | None = None) -> Event:
-        """After commit: publish the touched question's results and the event's state; return the event."""
+        """The event as changed; its state and the touched question's results are published once the change
+        committed (at once outside a unit of work, else when it commits)."""
         try:
-            if question is not None:
-                await self.publisher.publish(await self.polls.results(question))
+            results = await self.polls.results(question) if question is not None else None
             view = await self.store.view(code)
         except EventNotFound:
             raise
         except Exception as exc:  # committed already: the screens catch up on the next change
             log.warning("snapshot of event %s after commit failed: %s", code, exc)
             return await self.store.get_event(code)
-        await self.publisher.publish(view)
+
+        async def publish() -> None:
+            if results is not None:
+                await self.publisher.publish(results)
+            await self.publisher.publish(view)
+
+        await self.store.database.after_commit(publish)
         return view.event
 
     @staticmethod
     def _code(raw_code: str) -> str:
         return code_or_not_found(raw_code, EventNotFound)
+
+    @staticmethod
+    def _question(raw_code: str) -> str:
+        """A question's poll code as stored; text that cannot be a code (NUL, say) never reaches SQL."""
+        code = normalise_code(raw_code)
+        if code is None:
+            raise PollNotFound("There is no question with that code in this event.")
+        return code

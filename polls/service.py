@@ -88,7 +88,7 @@ class PollService:
         code = self._code(raw_code)
         await self.check_admin(code, token)
         await self.store.set_status(code, status)
-        await self._publish(code)
+        await self.store.database.after_commit(lambda: self._publish(code))
         return await self.store.get_poll(code)
 
     async def check_admin(self, raw_code: str, token: str | None) -> None:

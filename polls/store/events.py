@@ -61,7 +61,7 @@ class EventStore:
         self, code: str, admin_hash: str, new: NewEvent, poll_code: Callable[[], str]
     ) -> tuple[str, ...]:
         """Store the event and its questions; returns the questions' poll codes in order."""
-        async with self.database.pool.acquire() as connection, connection.transaction():
+        async with self.database.acquire() as connection, connection.transaction():
             try:
                 event_id = await connection.fetchval(
                     "INSERT INTO events (code, admin_hash, title) VALUES ($1, $2, $3) RETURNING id",
@@ -114,25 +114,24 @@ class EventStore:
         )
 
     async def admin_hash(self, code: str) -> str:
-        found = await self.database.pool.fetchval("SELECT admin_hash FROM events WHERE code = $1", code)
+        found = await self.database.run.fetchval("SELECT admin_hash FROM events WHERE code = $1", code)
         if found is None:
             raise EventNotFound()
         return found
 
     async def get_event(self, code: str) -> Event:
-        async with self.database.pool.acquire() as connection:
+        async with self.database.acquire() as connection:
             return await self._event(connection, code)
 
     async def view(self, code: str) -> EventView:
         """The event and the results of its live question, read in one snapshot."""
-        async with self.database.pool.acquire() as connection:
-            async with connection.transaction(isolation="repeatable_read", readonly=True):
-                event = await self._event(connection, code)
-                results = None
-                if event.live is not None:
-                    poll_id = await connection.fetchval("SELECT id FROM polls WHERE code = $1", event.live)
-                    results = _results(event.live, await connection.fetch(_RESULTS_OF, poll_id))
-                return EventView(event, results)
+        async with self.database.snapshot() as connection:
+            event = await self._event(connection, code)
+            results = None
+            if event.live is not None:
+                poll_id = await connection.fetchval("SELECT id FROM polls WHERE code = $1", event.live)
+                results = _results(event.live, await connection.fetch(_RESULTS_OF, poll_id))
+            return EventView(event, results)
 
     async def _event(self, connection: asyncpg.Connection, code: str) -> Event:
         row = await connection.fetchrow(
@@ -167,7 +166,7 @@ class EventStore:
     async def change(self, code: str, poll_code: str | None, statement: str, *args: Any) -> None:
         """Run one change and bump the event's version, in one transaction. The statement gets $1 = the
         event's id, then $2 = the question's poll id if poll_code is given, then args."""
-        async with self.database.pool.acquire() as connection, connection.transaction():
+        async with self.database.acquire() as connection, connection.transaction():
             event_id = await self._bump(connection, code)
             if poll_code is None:
                 await connection.execute(statement, event_id, *args)
@@ -177,7 +176,7 @@ class EventStore:
                 )
 
     async def add_question(self, code: str, question: NewQuestion, poll_code: Callable[[], str]) -> str:
-        async with self.database.pool.acquire() as connection, connection.transaction():
+        async with self.database.acquire() as connection, connection.transaction():
             event_id = await self._bump(connection, code)
             position = await connection.fetchval(
                 "SELECT coalesce(max(position), 0) + 1 FROM polls WHERE event_id = $1", event_id
@@ -186,7 +185,7 @@ class EventStore:
 
     async def edit_question(self, code: str, poll_code: str, question: NewQuestion) -> None:
         """Replace a question's text, kind and options: only while its current round has no votes."""
-        async with self.database.pool.acquire() as connection, connection.transaction():
+        async with self.database.acquire() as connection, connection.transaction():
             event_id = await self._bump(connection, code)
             poll_id = await self._question_id(connection, event_id, poll_code)
             if await connection.fetchval("SELECT voters FROM polls WHERE id = $1", poll_id):
@@ -276,7 +275,7 @@ class EventStore:
     async def close_expired(self) -> list[tuple[str, str]]:
         """Close the questions whose countdown ran out; returns (event code, poll code) of each, once
         (several replicas run this; the row lock lets one of them close each question)."""
-        async with self.database.pool.acquire() as connection, connection.transaction():
+        async with self.database.acquire() as connection, connection.transaction():
             rows = await connection.fetch(
                 """UPDATE polls SET status = 'closed', closes_at = NULL, version = version + 1
                    WHERE closes_at <= now() AND status = 'open'
@@ -294,7 +293,7 @@ class EventStore:
     async def export_rows(self, code: str) -> list[dict[str, Any]]:
         """One row per question, option and round (earlier rounds and the current one), in order."""
         event = await self.get_event(code)
-        rows = await self.database.pool.fetch(
+        rows = await self.database.run.fetch(
             """SELECT p.code, p.position, p.question, r.round, r.voters, r.counts, 'ended' AS status
                FROM events e JOIN polls p ON p.event_id = e.id JOIN poll_rounds r ON r.poll_id = p.id
                WHERE e.code = $1

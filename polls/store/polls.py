@@ -59,7 +59,7 @@ class PollStore:
         self.database = database
 
     async def create_poll(self, code: str, admin_hash: str, new: NewPoll) -> Poll:
-        async with self.database.pool.acquire() as connection, connection.transaction():
+        async with self.database.acquire() as connection, connection.transaction():
             try:
                 poll_id = await connection.fetchval(
                     """INSERT INTO polls (code, admin_hash, question, kind, max_choices)
@@ -80,7 +80,7 @@ class PollStore:
         return Poll(code, new.question, new.kind, new.max_choices, "open", options)
 
     async def get_poll(self, code: str) -> Poll:
-        rows = await self.database.pool.fetch(
+        rows = await self.database.run.fetch(
             """SELECT p.question, p.kind, p.max_choices, p.status, p.event_id IS NOT NULL AS in_event,
                       o.id, o.label
                FROM polls p JOIN options o ON o.poll_id = p.id
@@ -102,14 +102,14 @@ class PollStore:
         )
 
     async def admin_hash(self, code: str) -> str:
-        found = await self.database.pool.fetchval("SELECT admin_hash FROM polls WHERE code = $1", code)
+        found = await self.database.run.fetchval("SELECT admin_hash FROM polls WHERE code = $1", code)
         if found is None:
             raise PollNotFound()
         return found
 
     async def event_admin_hash(self, code: str) -> str:
         """The admin hash of the event that the poll is a question of."""
-        found = await self.database.pool.fetchval(
+        found = await self.database.run.fetchval(
             "SELECT e.admin_hash FROM polls p JOIN events e ON e.id = p.event_id WHERE p.code = $1", code
         )
         if found is None:
@@ -118,7 +118,7 @@ class PollStore:
 
     async def voters_with_ballots(self, code: str, voters: set[str]) -> set[str]:
         """Which of these voters have a ballot in the poll (its current round)."""
-        rows = await self.database.pool.fetch(
+        rows = await self.database.run.fetch(
             """SELECT b.voter FROM ballots b JOIN polls p ON p.id = b.poll_id
                WHERE p.code = $1 AND b.voter = ANY($2::text[])""",
             code,
@@ -128,7 +128,7 @@ class PollStore:
 
     async def choices_of(self, code: str, voter: str) -> tuple[int, ...]:
         """The option ids of the voter's current ballot, empty if they have not voted."""
-        found = await self.database.pool.fetchval(
+        found = await self.database.run.fetchval(
             """SELECT b.option_ids FROM ballots b JOIN polls p ON p.id = b.poll_id
                WHERE p.code = $1 AND b.voter = $2""",
             code,
@@ -139,7 +139,7 @@ class PollStore:
     async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Results:
         """Store or replace each voter's ballot (one per voter) in one transaction: one commit, one new
         version for all of them. Returns the results as of that commit."""
-        async with self.database.pool.acquire() as connection, connection.transaction():
+        async with self.database.acquire() as connection, connection.transaction():
             locked = await connection.fetchrow(
                 """UPDATE polls SET version = version + 1
                    WHERE code = $1 AND status = 'open' RETURNING id""",
@@ -158,7 +158,7 @@ class PollStore:
 
     async def set_status(self, code: str, status: str) -> int:
         """Open or close the poll; returns the new version (bumped even if the status was already so)."""
-        version = await self.database.pool.fetchval(
+        version = await self.database.run.fetchval(
             "UPDATE polls SET status = $2, version = version + 1 WHERE code = $1 RETURNING version",
             code,
             status,
@@ -169,4 +169,4 @@ class PollStore:
 
     async def results(self, code: str) -> Results:
         """One consistent snapshot: the version, the voter count and every option's count."""
-        return _results(code, await self.database.pool.fetch(_RESULTS, code))
+        return _results(code, await self.database.run.fetch(_RESULTS, code))

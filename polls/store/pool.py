@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 
 log = logging.getLogger("polls.store")
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class _Unit:
+    """One use case's transaction: its connection, and what to do once it committed."""
+
+    owner: asyncio.Task[Any] | None
+    connection: asyncpg.Connection
+    after_commit: list[AfterCommit] = field(default_factory=list)
+
+
+# The unit of work of the running task. A task started inside one inherits the variable, and is not the
+# owner: its queries go to the pool, never onto another task's transaction.
+_unit: ContextVar[_Unit | None] = ContextVar("polls_unit_of_work", default=None)
 
 
 class Database:
@@ -39,6 +60,66 @@ class Database:
                     raise
                 log.warning("PostgreSQL not reachable yet (%s); retry %d/%d", exc, attempt, attempts)
                 await asyncio.sleep(delay)
+
+    def _current(self) -> _Unit | None:
+        unit = _unit.get()
+        return unit if unit is not None and unit.owner is asyncio.current_task() else None
+
+    @property
+    def run(self) -> asyncpg.Connection | asyncpg.Pool:
+        """Where a query runs: on the unit of work's connection inside one, else on the pool."""
+        unit = self._current()
+        return unit.connection if unit is not None else self.pool
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection: the unit of work's inside one (its own transactions become savepoints)."""
+        unit = self._current()
+        if unit is not None:
+            yield unit.connection
+            return
+        async with self.pool.acquire() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection whose reads see one snapshot: a read-only repeatable-read transaction, or the unit
+        of work's own (which sees its own writes)."""
+        unit = self._current()
+        if unit is not None:
+            yield unit.connection
+            return
+        async with self.pool.acquire() as connection:
+            async with connection.transaction(isolation="repeatable_read", readonly=True):
+                yield connection
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A unit of work: every query of the running task in one transaction, committed once; what was
+        registered with after_commit (the publishes) runs after the commit, never before."""
+        if self._current() is not None:
+            raise RuntimeError("a unit of work is already open in this task")
+        async with self.pool.acquire() as connection:
+            unit = _Unit(asyncio.current_task(), connection)
+            token = _unit.set(unit)
+            try:
+                async with connection.transaction():
+                    yield connection
+            finally:
+                _unit.reset(token)
+        for callback in unit.after_commit:
+            try:
+                await callback()
+            except Exception as exc:  # committed: the answer stands, the screens catch up on the next change
+                log.warning("after commit: %s", exc)
+
+    async def after_commit(self, callback: AfterCommit) -> None:
+        """Run the callback once the running unit of work committed, or now outside of one."""
+        unit = self._current()
+        if unit is None:
+            await callback()
+        else:
+            unit.after_commit.append(callback)
 
     async def close(self) -> None:
         if self._health is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
-from typing import Any
+from typing import Any, TypeVar
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -13,11 +13,13 @@ from polls.domain import Poll
 from polls.errors import MalformedRequest
 from polls.service import PollService
 from polls.web import schema
+from polls.web.idempotency import HEADER, Idempotency
 from polls.web.render import base_url
 
 api = Blueprint("api", url_prefix="/api")
 
 _ERRORS = {"application/json": schema.Error}
+Handler = TypeVar("Handler")
 
 
 def json_body(request: Request) -> Any:
@@ -32,6 +34,17 @@ def json_body(request: Request) -> Any:
 def bearer_token(request: Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def once_per_key(handler: Handler) -> Handler:
+    """Document the Idempotency-Key header of a write that is done once per key (polls.web.idempotency)."""
+    return openapi.parameter(
+        HEADER,
+        str,
+        "header",
+        description="Any new value (e.g. a UUID) per write: a repeat with the same key and body is not done "
+        "again, it gets the first answer (marked Idempotent-Replayed). Keys are kept for a day.",
+    )(handler)
 
 
 def poll_json(request: Request, poll: Poll, admin_token: str | None = None) -> dict[str, Any]:
@@ -55,10 +68,15 @@ def poll_json(request: Request, poll: Poll, admin_token: str | None = None) -> d
 @openapi.body({"application/json": schema.CreatePoll}, required=True)
 @openapi.response(201, {"application/json": schema.CreatedPoll}, "The poll, with its secret admin token")
 @openapi.response(422, _ERRORS, "A rule is broken (lengths, option count, duplicates, kind)")
-async def create_poll(request: Request, polls: PollService) -> HTTPResponse:
+@once_per_key
+async def create_poll(request: Request, polls: PollService, once: Idempotency) -> HTTPResponse:
     """Create a poll"""
-    poll, token = await polls.create_poll(json_body(request))
-    return json(poll_json(request, poll, token), status=201)
+
+    async def create() -> HTTPResponse:
+        poll, token = await polls.create_poll(json_body(request))
+        return json(poll_json(request, poll, token), status=201)
+
+    return await once(request, create)
 
 
 @api.get("/polls/<code:str>")

@@ -15,7 +15,8 @@ from polls.errors import EventNotFound, InvalidInput, PollNotFound
 from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.service import PollService
-from polls.web.pages import ballot_form, keep_voter, voter_of
+from polls.web.idempotency import Idempotency
+from polls.web.pages import ballot_form, form_number, keep_voter, voter_of
 from polls.web.render import Templates, base_url, qr_svg
 
 event_pages = Blueprint("event_pages")
@@ -39,13 +40,14 @@ def event_form(form: Any) -> dict[str, Any]:
 def question_form(form: Any) -> dict[str, Any]:
     kind = form.get("kind", "single")
     raw_max = (form.get("max_choices") or "").strip()
-    if raw_max and not raw_max.isdigit():
+    max_choices = form_number(raw_max)
+    if raw_max and max_choices is None:
         raise InvalidInput("Maximum choices must be a whole number.")
     return {
         "question": form.get("question_text", ""),
         "options": [line for line in form.get("options", "").splitlines() if line.strip()],
         "kind": kind,
-        "max_choices": int(raw_max) if raw_max and kind == "multiple" else None,
+        "max_choices": max_choices if kind == "multiple" else None,
         "visibility": form.get("visibility", "always"),
     }
 
@@ -81,13 +83,17 @@ async def join_target(raw_code: str, events: EventService, polls: PollService) -
 
 
 @event_pages.post("/events")
-async def create_event(request: Request, events: EventService) -> HTTPResponse:
+async def create_event(request: Request, events: EventService, once: Idempotency) -> HTTPResponse:
     """Create an event from the home page's form and go to its control page"""
-    event, token = await events.create_event(event_form(request.form))
-    control = f"/e/{event.code}/control?token={token}"
-    if is_htmx(request):
-        return empty(status=204, headers={"HX-Redirect": control})
-    return redirect(control, status=303)
+
+    async def create() -> HTTPResponse:
+        event, token = await events.create_event(event_form(request.form))
+        control = f"/e/{event.code}/control?token={token}"
+        if is_htmx(request):
+            return empty(status=204, headers={"HX-Redirect": control})
+        return redirect(control, status=303)
+
+    return await once(request, create)
 
 
 @event_pages.get("/e/<code:str>")
@@ -169,42 +175,45 @@ async def counts(
 
 @event_pages.post("/e/<code:str>/control/<action:str>")
 async def control_action(
-    request: Request, code: str, action: str, events: EventService, templates: Templates
+    request: Request, code: str, action: str, events: EventService, templates: Templates, once: Idempotency
 ) -> HTTPResponse:
     """One presenter action from the control view; the control region is pushed to every control screen"""
-    token = request.headers.get("X-Admin-Token") or request.form.get("token")
-    form = request.form
-    question = form.get("question", "")
-    match action:
-        case "go-live":
-            await events.set_live(code, token, question or None)
-        case "open" | "close":
-            await events.set_status(code, token, question, "open" if action == "open" else "closed")
-        case "reveal" | "hide":
-            await events.set_revealed(code, token, question, action == "reveal")
-        case "reset":
-            await events.reset(code, token, question)
-        case "countdown":
-            seconds = form.get("seconds", "")
-            await events.start_countdown(code, token, question, int(seconds) if seconds.isdigit() else None)
-        case "delete":
-            await events.delete_question(code, token, question)
-        case "add":
-            await events.add_question(code, token, question_form(form))
-        case "edit":
-            await events.edit_question(code, token, question, question_form(form))
-        case "move-up" | "move-down":
-            event = await events.get_event(code)
-            order = [q.code for q in event.questions]
-            if question not in order:
-                raise InvalidInput("That question is not part of this event.")
-            i = order.index(question)
-            j = i - 1 if action == "move-up" else i + 1
-            if 0 <= j < len(order):
-                order[i], order[j] = order[j], order[i]
-            await events.reorder(code, token, order)
-        case _:
-            raise InvalidInput(f"Unknown action {action!r}.")
-    if not is_htmx(request):
-        return redirect(f"/e/{normalise_code(code)}/control?token={token}", status=303)
-    return templates.respond(request, "_event_control.html", view=await events.view(code))
+
+    async def act() -> HTTPResponse:
+        token = request.headers.get("X-Admin-Token") or request.form.get("token")
+        form = request.form
+        question = form.get("question", "")
+        match action:
+            case "go-live":
+                await events.set_live(code, token, question or None)
+            case "open" | "close":
+                await events.set_status(code, token, question, "open" if action == "open" else "closed")
+            case "reveal" | "hide":
+                await events.set_revealed(code, token, question, action == "reveal")
+            case "reset":
+                await events.reset(code, token, question)
+            case "countdown":
+                await events.start_countdown(code, token, question, form_number(form.get("seconds", "")))
+            case "delete":
+                await events.delete_question(code, token, question)
+            case "add":
+                await events.add_question(code, token, question_form(form))
+            case "edit":
+                await events.edit_question(code, token, question, question_form(form))
+            case "move-up" | "move-down":
+                event = await events.get_event(code)
+                order = [q.code for q in event.questions]
+                if question not in order:
+                    raise InvalidInput("That question is not part of this event.")
+                i = order.index(question)
+                j = i - 1 if action == "move-up" else i + 1
+                if 0 <= j < len(order):
+                    order[i], order[j] = order[j], order[i]
+                await events.reorder(code, token, order)
+            case _:
+                raise InvalidInput(f"Unknown action {action!r}.")
+        if not is_htmx(request):
+            return redirect(f"/e/{normalise_code(code)}/control?token={token}", status=303)
+        return templates.respond(request, "_event_control.html", view=await events.view(code))
+
+    return await once(request, act)

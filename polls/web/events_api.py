@@ -16,7 +16,8 @@ from polls.event import Event, EventView
 from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.web import schema
-from polls.web.api import bearer_token, json_body
+from polls.web.api import bearer_token, json_body, once_per_key
+from polls.web.idempotency import Idempotency
 from polls.web.render import base_url
 
 events_api = Blueprint("events_api", url_prefix="/api/events")
@@ -88,10 +89,15 @@ def _admin(request: Request) -> str | None:
 @events_api.post("")
 @openapi.response(201, description="The event with its secret admin token and control URL")
 @openapi.response(422, _ERRORS, "A rule is broken")
-async def create_event(request: Request, events: EventService) -> HTTPResponse:
+@once_per_key
+async def create_event(request: Request, events: EventService, once: Idempotency) -> HTTPResponse:
     """Create an event: a title and an ordered list of questions"""
-    event, token = await events.create_event(json_body(request))
-    return json(event_json(request, event, admin=True, token=token), status=201)
+
+    async def create() -> HTTPResponse:
+        event, token = await events.create_event(json_body(request))
+        return json(event_json(request, event, admin=True, token=token), status=201)
+
+    return await once(request, create)
 
 
 @events_api.get("/<code:str>")
@@ -116,10 +122,15 @@ async def update_event(request: Request, code: str, events: EventService) -> HTT
 
 @events_api.post("/<code:str>/questions")
 @openapi.secured("token")
-async def add_question(request: Request, code: str, events: EventService) -> HTTPResponse:
+@once_per_key
+async def add_question(request: Request, code: str, events: EventService, once: Idempotency) -> HTTPResponse:
     """Add a question at the end ({"question", "options", "kind", "max_choices", "visibility"})"""
-    event = await events.add_question(code, _admin(request), json_body(request))
-    return json(event_json(request, event, admin=True), status=201)
+
+    async def add() -> HTTPResponse:
+        event = await events.add_question(code, _admin(request), json_body(request))
+        return json(event_json(request, event, admin=True), status=201)
+
+    return await once(request, add)
 
 
 @events_api.put("/<code:str>/questions/<question:str>")
@@ -132,10 +143,17 @@ async def edit_question(request: Request, code: str, question: str, events: Even
 
 @events_api.delete("/<code:str>/questions/<question:str>")
 @openapi.secured("token")
-async def delete_question(request: Request, code: str, question: str, events: EventService) -> HTTPResponse:
+@once_per_key
+async def delete_question(
+    request: Request, code: str, question: str, events: EventService, once: Idempotency
+) -> HTTPResponse:
     """Delete a question"""
-    event = await events.delete_question(code, _admin(request), question)
-    return json(event_json(request, event, admin=True))
+
+    async def delete() -> HTTPResponse:
+        event = await events.delete_question(code, _admin(request), question)
+        return json(event_json(request, event, admin=True))
+
+    return await once(request, delete)
 
 
 @events_api.put("/<code:str>/order")
@@ -162,18 +180,23 @@ async def set_live(request: Request, code: str, events: EventService) -> HTTPRes
 
 @events_api.post("/<code:str>/questions/<question:str>/<action:open|close|reveal|hide|reset>")
 @openapi.secured("token")
+@once_per_key
 async def question_action(
-    request: Request, code: str, question: str, action: str, events: EventService
+    request: Request, code: str, question: str, action: str, events: EventService, once: Idempotency
 ) -> HTTPResponse:
     """Open or close voting, reveal or hide the results, or reset (a new round) a question"""
     token = _admin(request)
-    if action in ("open", "close"):
-        event = await events.set_status(code, token, question, "open" if action == "open" else "closed")
-    elif action in ("reveal", "hide"):
-        event = await events.set_revealed(code, token, question, action == "reveal")
-    else:
-        event = await events.reset(code, token, question)
-    return json(event_json(request, event, admin=True))
+
+    async def act() -> HTTPResponse:
+        if action in ("open", "close"):
+            event = await events.set_status(code, token, question, "open" if action == "open" else "closed")
+        elif action in ("reveal", "hide"):
+            event = await events.set_revealed(code, token, question, action == "reveal")
+        else:
+            event = await events.reset(code, token, question)
+        return json(event_json(request, event, admin=True))
+
+    return await once(request, act)
 
 
 @events_api.post("/<code:str>/questions/<question:str>/countdown")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -10,32 +11,42 @@ from sanic.response import HTTPResponse, empty, raw, redirect
 from polls.domain import Poll, new_voter_id
 from polls.errors import InvalidInput
 from polls.service import PollService
+from polls.web.idempotency import Idempotency
 from polls.web.render import Templates, base_url, qr_svg
 
 pages = Blueprint("pages")
 
 VOTER_COOKIE = "polls_voter"
 VOTER_COOKIE_AGE = 365 * 24 * 3600
+# ASCII digits only ("²".isdigit() is true, yet int() refuses it), and few enough for int() and a bigint.
+_FORM_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def form_number(raw: str) -> int | None:
+    """A form field's whole number, or None if the text is not one."""
+    return int(raw) if _FORM_NUMBER.fullmatch(raw) else None
 
 
 def poll_form(form: Any) -> dict[str, Any]:
     """The create form's fields as the API's body: one option per line of the textarea."""
     raw_max = (form.get("max_choices") or "").strip()
-    if raw_max and not raw_max.isdigit():
+    max_choices = form_number(raw_max)
+    if raw_max and max_choices is None:
         raise InvalidInput("Maximum choices must be a whole number.")
     return {
         "question": form.get("question", ""),
         "options": [line for line in form.get("options", "").splitlines() if line.strip()],
         "kind": form.get("kind", "single"),
-        "max_choices": int(raw_max) if raw_max and form.get("kind") == "multiple" else None,
+        "max_choices": max_choices if form.get("kind") == "multiple" else None,
     }
 
 
 def ballot_form(form: Any, voter: str) -> dict[str, Any]:
-    chosen = form.getlist("option") or []
-    if not all(value.isdigit() for value in chosen):
+    chosen = [form_number(value) for value in form.getlist("option") or []]
+    options = [option for option in chosen if option is not None]
+    if len(options) != len(chosen):
         raise InvalidInput("Choose from the options shown.")
-    return {"voter": voter, "options": [int(value) for value in chosen]}
+    return {"voter": voter, "options": options}
 
 
 def voter_of(request: Request) -> str:
@@ -62,13 +73,17 @@ async def home(request: Request, templates: Templates) -> HTTPResponse:
 
 
 @pages.post("/polls")
-async def create_poll(request: Request, polls: PollService) -> HTTPResponse:
+async def create_poll(request: Request, polls: PollService, once: Idempotency) -> HTTPResponse:
     """Create a poll from the home page's form and go to its admin page"""
-    poll, token = await polls.create_poll(poll_form(request.form))
-    admin = f"/p/{poll.code}/admin?token={token}"
-    if request.headers.get("HX-Request") == "true":
-        return empty(status=204, headers={"HX-Redirect": admin})
-    return redirect(admin, status=303)
+
+    async def create() -> HTTPResponse:
+        poll, token = await polls.create_poll(poll_form(request.form))
+        admin = f"/p/{poll.code}/admin?token={token}"
+        if request.headers.get("HX-Request") == "true":
+            return empty(status=204, headers={"HX-Redirect": admin})
+        return redirect(admin, status=303)
+
+    return await once(request, create)
 
 
 @pages.get("/p/<code:str>")

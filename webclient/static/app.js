@@ -2,6 +2,7 @@
 // - a connection indicator for live regions ("live" / "reconnecting…")
 // - countdowns that tick between pushes
 // - a participant's answers kept across pushed question regions and reconnects (localStorage)
+// - a new Idempotency-Key on every write a page sends
 (function () {
   "use strict";
   var texts = {
@@ -99,6 +100,21 @@
     }
     if (unsent && unsent.question === question && unsent.round === round) check(region, unsent.values);
   }
+  // --- every write a page sends carries a new Idempotency-Key: a repeat of it (HAProxy's, when a replica
+  // died between its commit and its answer) gets the first answer instead of doing the write again.
+  // crypto.getRandomValues, not randomUUID: phones reach a venue's server over plain http too. ---
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  document.addEventListener("htmx:config:request", function (event) {
+    var request = event.detail && event.detail.ctx && event.detail.ctx.request;
+    if (request && String(request.method).toUpperCase() !== "GET" && !request.headers["Idempotency-Key"]) {
+      request.headers["Idempotency-Key"] = newKey();
+    }
+  });
+
   document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
   // Once sent, the choice is the answer: what the server confirms is stored and re-applied from then on.
   document.addEventListener("htmx:before:request", function (event) {
