@@ -2,13 +2,16 @@
 
 No Docker engine is needed: the files are parsed and checked against each other, against the native
 stack (haproxy/haproxy.cfg, scripts/stack) and the app's own settings, and linted by hadolint and haproxy -c.
+HAProxy's retry and abuse-limit rules are also run: the native config in front of two fake replicas.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -17,10 +20,13 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import yaml
 
 from polls.config import Config
+from polls.web.pages import VOTER_COOKIE
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_CFG = ROOT / "haproxy" / "haproxy.docker.cfg"
@@ -412,6 +418,7 @@ def test_a_request_to_a_vanished_replica_is_retried_elsewhere_before_it_is_marke
     assert seconds(connect.split()[-1]) <= 1
     assert "retries 3" in sections["defaults"] and "option redispatch 1" in sections["defaults"]
     assert "retry-on conn-failure empty-response response-timeout" in sections["backend web"]
+    assert any(line.startswith("http-request disable-l7-retry unless ") for line in sections["backend web"])
     assert "balance roundrobin" in sections["backend web"]
     assert fall * fastinter < 1
     assert "observe layer4" in server and "on-error mark-down" in server
@@ -421,3 +428,239 @@ def test_the_proxy_sizes_maxconn_to_its_descriptor_limit_unless_told():
     for config in (NATIVE_CFG, DOCKER_CFG):
         text = config.read_text()
         assert '.if strneq("${POLLS_PROXY_MAXCONN}","")\n    maxconn "${POLLS_PROXY_MAXCONN}"\n.endif' in text
+
+
+# --- HAProxy at work: retries and abuse limits ------------------------------------------------------------
+
+
+class FakeReplica:
+    """Answers HAProxy's health checks; records every other request and then answers it 200, or, with
+    `answer=False`, closes the connection without a word, as a replica does that dies after its commit and
+    before its answer."""
+
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.port = free_port()
+        self.seen: list[str] = []  # "METHOD /path" of each request that reached it
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> FakeReplica:
+        self.server = await asyncio.start_server(self.serve, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                method, target, _ = head.split(" ", 2)
+                length = re.search(r"(?im)^content-length: *(\d+)", head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+                if target != "/healthz":
+                    self.seen.append(f"{method} {target}")
+                    if not self.answer:
+                        return
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+class Proxy:
+    """haproxy/haproxy.cfg run in front of two fake replicas, on free ports, with extra environment."""
+
+    def __init__(self, replicas: list[FakeReplica], log: Path, **env: str) -> None:
+        self.port, self.stats_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "POLLS_HTTP_PORT": str(self.port),
+            "POLLS_STATS_PORT": str(self.stats_port),
+            "POLLS_WEB_1_PORT": str(replicas[0].port),
+            "POLLS_WEB_2_PORT": str(replicas[1].port),
+            **env,
+        }
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Proxy:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                tool("haproxy"), "-f", str(NATIVE_CFG), env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        async with httpx.AsyncClient(timeout=2) as http:
+            for _ in range(200):
+                try:
+                    rows = (await http.get(f"http://127.0.0.1:{self.stats_port}/stats;csv")).text.splitlines()
+                    states = [row.split(",")[17] for row in rows if row.startswith("web,web-")]
+                    if states == ["UP", "UP"]:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"HAProxy did not see both fake replicas UP:\n{self.log.read_text()[-2000:]}")
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        await asyncio.wait_for(self.process.wait(), timeout=10)
+
+
+# Every write of the app; True where doing it twice has the effect of doing it once.
+WRITES = [
+    ("POST", "/api/polls/ABCDEF/votes", {}, True),
+    ("POST", "/p/ABCDEF/vote", {"Cookie": f"{VOTER_COOKIE}=phone-0001"}, True),
+    ("POST", "/e/ABCDEF/vote", {"Cookie": f"{VOTER_COOKIE}=phone-0001"}, True),
+    # Without its cookie a page's ballot gets a voter made up by the replica: replayed, it would count twice.
+    ("POST", "/p/ABCDEF/vote", {}, False),
+    ("POST", "/e/ABCDEF/vote", {}, False),
+    ("POST", "/api/polls", {}, False),
+    ("POST", "/api/polls", {"Idempotency-Key": "4f1c2d6e-create-once"}, True),
+    ("POST", "/polls", {}, False),
+    ("POST", "/api/events", {}, False),
+    ("POST", "/events", {}, False),
+    ("POST", "/api/polls/ABCDEF/close", {}, False),
+    ("POST", "/api/polls/ABCDEF/open", {}, False),
+    ("POST", "/p/ABCDEF/status", {}, False),
+    ("PATCH", "/api/events/ABCDEF", {}, False),
+    ("POST", "/api/events/ABCDEF/questions", {}, False),
+    ("PUT", "/api/events/ABCDEF/questions/GHJKMN", {}, False),
+    ("DELETE", "/api/events/ABCDEF/questions/GHJKMN", {}, False),
+    ("PUT", "/api/events/ABCDEF/order", {}, False),
+    ("PUT", "/api/events/ABCDEF/live", {}, False),
+    ("POST", "/api/events/ABCDEF/questions/GHJKMN/reset", {}, False),
+    ("POST", "/api/events/ABCDEF/questions/GHJKMN/countdown", {}, False),
+    ("POST", "/e/ABCDEF/control/up", {}, False),
+    ("PUT", "/api/events/ABCDEF/live", {"Idempotency-Key": "9a0b-live-once"}, True),
+    ("GET", "/api/polls/ABCDEF/results", {}, True),
+]
+
+
+async def test_only_requests_safe_to_replay_are_replayed_when_a_replica_dies_before_answering(tmp_path):
+    """Both replicas take each request and close without an answer: HAProxy replays a request that is safe
+    to do twice (on the other replica, 1 + `retries` times in all) and gives up at once on any other."""
+    async with FakeReplica(answer=False) as web_1, FakeReplica(answer=False) as web_2:
+        async with Proxy([web_1, web_2], tmp_path / "haproxy.log") as proxy:
+            # HAProxy closes a connection after a 502: each request on a new one.
+            fresh = httpx.Limits(max_keepalive_connections=0)
+            async with httpx.AsyncClient(base_url=proxy.url, timeout=10, limits=fresh) as http:
+                attempts = {}
+                for method, path, headers, _ in WRITES:
+                    before = len(web_1.seen) + len(web_2.seen)
+                    body = None if method == "GET" else b'{"voter": "phone-0001", "options": [1]}'
+                    response = await http.request(method, path, headers=headers, content=body)
+                    assert response.status_code == 502
+                    attempts[(method, path, tuple(headers))] = len(web_1.seen) + len(web_2.seen) - before
+    expected = {(method, path, tuple(headers)): 4 if safe else 1 for method, path, headers, safe in WRITES}
+    assert attempts == expected
+
+
+def test_the_page_ballot_replay_rule_names_the_apps_voter_cookie():
+    for config in (NATIVE_CFG, DOCKER_CFG):
+        assert (
+            f"acl names_its_voter req.cook({VOTER_COOKIE}) -m found"
+            in haproxy_sections(config)["backend web"]
+        )
+
+
+LIMIT_VARIABLES = ("POLLS_LIMIT_CREATES", "POLLS_LIMIT_VOTES", "POLLS_LIMIT_SOCKETS")
+
+
+def limit_lines(path: Path) -> list[str]:
+    """The abuse-limit rules of the front: the table, the tracking, the counters, the thresholds, the 429s."""
+    words = ("stick-table", "track-sc", "sc-inc-gpc", "over_limit", "wants_json", "POLLS_LIMIT_")
+    return [line for line in haproxy_sections(path)["frontend www"] if any(word in line for word in words)]
+
+
+def limit_defaults(path: Path) -> dict[str, int]:
+    return {
+        name: int(value)
+        for line in limit_lines(path)
+        for name, value in re.findall(r"\$\{(POLLS_LIMIT_\w+)-(\d+)\}", line)
+    }
+
+
+def test_the_abuse_limits_are_the_same_in_both_configs():
+    assert limit_lines(NATIVE_CFG) == limit_lines(DOCKER_CFG)
+    assert set(limit_defaults(NATIVE_CFG)) == set(LIMIT_VARIABLES)
+    table = [line for line in limit_lines(NATIVE_CFG) if line.startswith("stick-table ")]
+    assert table == ["stick-table type ipv6 size 100k expire 30s store gpc_rate(3,10s)"]
+    assert "http-request track-sc0 src if creating or voting or connecting" in limit_lines(NATIVE_CFG)
+
+
+def test_the_default_limits_hold_a_lecture_hall_behind_one_address():
+    """500 phones behind one NAT address: within the 10 s the limits look at, every phone may vote twice and
+    reconnect its screen twice (a failover, a reload), and a tenth of them may create a poll."""
+    hall = 500
+    defaults = limit_defaults(NATIVE_CFG)
+    assert defaults["POLLS_LIMIT_VOTES"] >= 2 * hall
+    assert defaults["POLLS_LIMIT_SOCKETS"] >= 2 * hall
+    assert defaults["POLLS_LIMIT_CREATES"] >= hall // 10
+    # The failover tests vote from one address at up to ~150 ballots/s on two cores; twice as fast is safe.
+    assert defaults["POLLS_LIMIT_VOTES"] >= 2 * 150 * 10
+
+
+async def test_over_its_limit_an_address_gets_429_with_retry_after_and_reads_and_checks_go_on(tmp_path):
+    """Limits of 2 per 10 s: the third create, ballot or websocket connect is refused with a short JSON
+    error under /api (a text elsewhere) and Retry-After, and not logged (a flood would fill the log); reads,
+    /healthz and the stats page never count, and the replicas' checks keep them UP."""
+    limits = dict.fromkeys(LIMIT_VARIABLES, "2")
+    async with FakeReplica(answer=True) as web_1, FakeReplica(answer=True) as web_2:
+        async with Proxy([web_1, web_2], tmp_path / "haproxy.log", **limits) as proxy:
+            async with httpx.AsyncClient(base_url=proxy.url, timeout=10) as http:
+                creates = [
+                    (await http.post(path)).status_code for path in ("/api/polls", "/events", "/polls")
+                ]
+                ballots = [
+                    (await http.post(path)).status_code
+                    for path in ("/api/polls/ABCDEF/votes", "/e/ABCDEF/vote", "/api/polls/ABCDEF/votes/")
+                ]
+                upgrade = {
+                    "Connection": "Upgrade",
+                    "Upgrade": "websocket",
+                    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                    "Sec-WebSocket-Version": "13",
+                }
+                sockets = [
+                    (await http.get(path, headers=upgrade)).status_code
+                    for path in ("/api/polls/ABCDEF/live", "/p/ABCDEF/live", "/p/ABCDEF/live")
+                ]
+                refused_json = await http.post("/api/polls/ABCDEF/votes")
+                refused_text = await http.post("/p/ABCDEF/vote")
+                escaped = await http.post("/api/polls/ABCDEF/%76otes")
+                reads = [
+                    (await http.get(path)).status_code
+                    for path in ("/healthz", "/api/polls/ABCDEF", "/p/ABCDEF", "/healthz") * 3
+                ]
+                stats = await http.get(f"http://127.0.0.1:{proxy.stats_port}/stats;csv")
+    assert (creates, ballots, sockets) == ([200, 200, 429], [200, 200, 429], [200, 200, 429])
+    assert refused_json.status_code == refused_text.status_code == escaped.status_code == 429
+    assert refused_json.headers["content-type"] == "application/json"
+    assert set(refused_json.json()) == {"error"}
+    assert refused_text.headers["content-type"].startswith("text/plain")
+    assert refused_text.text and not refused_text.text.startswith("{")
+    assert int(refused_json.headers["retry-after"]) == int(refused_text.headers["retry-after"]) == 10
+    assert reads == [200] * 12
+    log = (tmp_path / "haproxy.log").read_text()
+    assert '"POST /api/polls HTTP/1.1"' in log and " 429 " not in log
+    assert stats.status_code == 200
+    assert [row.split(",")[17] for row in stats.text.splitlines() if row.startswith("web,web-")] == [
+        "UP",
+        "UP",
+    ]
+
+
+@pytest.mark.parametrize("config", [NATIVE_CFG, DOCKER_CFG], ids=["native", "docker"])
+def test_the_proxy_logs_no_query_string_where_a_secret_link_would_show_its_token(config):
+    defaults = haproxy_sections(config)["defaults"]
+    (log_format,) = [line for line in defaults if line.startswith("log-format ")]
+    assert "%HPO" in log_format
+    assert not re.search(r"%(\{[^}]*\})?(r|HU|HQ)\b", log_format)
+    assert "option httplog" not in defaults
