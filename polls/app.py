@@ -33,6 +33,7 @@ from polls.web.idempotency import Idempotency
 from polls.web.live import text_frame
 from polls.web.pages import pages
 from polls.web.render import Templates, live_json
+from polls.web.security import setup_security
 from polls.web.ws import sockets
 
 log = logging.getLogger("polls")
@@ -227,6 +228,7 @@ def create_app(config: Config | None = None) -> Sanic:
     setup_drain(app, drain)
     setup_event_clock(app, events, bus, board, keys)
     setup_instance_header(app, config.instance)
+    setup_security(app)
     setup_errors(app, templates)
     for dependency in (config, database, bus, hub, event_hub, board, service, events, templates, drain, once):
         app.ext.dependency(dependency)

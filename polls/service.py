@@ -53,12 +53,17 @@ class PollService:
         return await self.store.get_poll(self._code(raw_code))
 
     async def standalone_poll(self, raw_code: str) -> Poll:
-        """A poll that is not a question of an event: the poll's own pages and sockets show its results to
-        anyone, which an event's rules may forbid (EventQuestion, a 404, otherwise)."""
-        poll = await self._cached_poll(self._code(raw_code))
+        """A poll that is not a question of an event, as it is now: the poll's own pages show its results
+        to anyone, which an event's rules may forbid (EventQuestion, a 404, otherwise)."""
+        poll = await self.store.get_poll(self._code(raw_code))
         if poll.in_event:
             raise EventQuestion()
         return poll
+
+    async def check_standalone(self, code: str) -> None:
+        """The same check for a poll's sockets, from the cache (being an event's question never changes)."""
+        if (await self._cached_poll(self._code(code))).in_event:
+            raise EventQuestion()
 
     async def results(self, raw_code: str, event_token: str | None = None) -> Results:
         """A poll's results: public for a standalone poll; for a question of an event, only for its

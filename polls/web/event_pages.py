@@ -18,6 +18,7 @@ from polls.service import PollService
 from polls.web.idempotency import Idempotency
 from polls.web.pages import ballot_form, form_number, keep_voter, voter_of
 from polls.web.render import Templates, base_url, qr_svg
+from polls.web.security import admin_token, remember_admin
 
 event_pages = Blueprint("event_pages")
 
@@ -144,8 +145,13 @@ async def present(request: Request, code: str, events: EventService, templates: 
 async def control(
     request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
 ) -> HTTPResponse:
-    """The presenter's control view (secret link)"""
-    token = request.args.get("token", "")
+    """The presenter's control view: the secret link (?token=) is exchanged for a cookie, then a clean URL"""
+    if "token" in request.args:
+        token = request.args.get("token", "")
+        event_code = await events.check_admin(code, token)
+        clean = redirect(request.app.url_for("event_pages.control", code=event_code), status=303)
+        return remember_admin(request, clean, event_code, token)
+    token = admin_token(request, code) or ""
     event_code = await events.check_admin(code, token)
     view = await events.view(code)
     join_url = f"{base_url(request)}/{view.code}"
@@ -213,7 +219,7 @@ async def control_action(
             case _:
                 raise InvalidInput(f"Unknown action {action!r}.")
         if not is_htmx(request):
-            return redirect(f"/e/{normalise_code(code)}/control?token={token}", status=303)
+            return redirect(request.app.url_for("event_pages.control", code=normalise_code(code)), status=303)
         return templates.respond(request, "_event_control.html", view=await events.view(code))
 
     return await once(request, act)

@@ -19,6 +19,7 @@ from polls.web import schema
 from polls.web.api import bearer_token, json_body, once_per_key
 from polls.web.idempotency import Idempotency
 from polls.web.render import base_url
+from polls.web.security import admin_token
 
 events_api = Blueprint("events_api", url_prefix="/api/events")
 
@@ -224,8 +225,10 @@ async def export_json(request: Request, code: str, events: EventService) -> HTTP
 
 
 async def export(request: Request, code: str, fmt: str, events: EventService) -> HTTPResponse:
-    # The token may come as a query parameter too, so that the control page can link to a download.
-    rows = await events.export(code, _admin(request) or request.args.get("token"))
+    # The token may come as the control page's cookie too, so that the page can link to a download.
+    rows = await events.export(
+        code, _admin(request) or admin_token(request, code) or request.args.get("token")
+    )
     filename = f"polls-{code.upper()}-results.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "json":

@@ -13,6 +13,7 @@ from polls.errors import InvalidInput
 from polls.service import PollService
 from polls.web.idempotency import Idempotency
 from polls.web.render import Templates, base_url, qr_svg
+from polls.web.security import admin_token, is_https, remember_admin
 
 pages = Blueprint("pages")
 
@@ -57,7 +58,12 @@ def voter_of(request: Request) -> str:
 def keep_voter(request: Request, response: HTTPResponse, voter: str) -> HTTPResponse:
     if request.cookies.get(VOTER_COOKIE) != voter:
         response.add_cookie(
-            VOTER_COOKIE, voter, max_age=VOTER_COOKIE_AGE, httponly=True, samesite="Lax", secure=False
+            VOTER_COOKIE,
+            voter,
+            max_age=VOTER_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=is_https(request),
         )
     return response
 
@@ -122,10 +128,15 @@ async def present(request: Request, code: str, polls: PollService, templates: Te
 
 @pages.get("/p/<code:str>/admin")
 async def admin(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
-    """The poll's admin page, reached by its secret link"""
-    token = request.args.get("token", "")
-    await polls.check_admin(code, token)
+    """The poll's admin page: the secret link (?token=) is exchanged for a cookie, then a clean URL"""
     poll = await polls.standalone_poll(code)
+    if "token" in request.args:
+        token = request.args.get("token", "")
+        await polls.check_admin(poll.code, token)
+        clean = redirect(request.app.url_for("pages.admin", code=poll.code), status=303)
+        return remember_admin(request, clean, poll.code, token)
+    token = admin_token(request, poll.code) or ""
+    await polls.check_admin(poll.code, token)
     results = await polls.results(poll.code)
     response = templates.respond(
         request, "admin.html", poll=poll, results=results, token=token, join_url=join_url(request, poll)
@@ -143,7 +154,7 @@ async def set_status(request: Request, code: str, polls: PollService, templates:
     token = request.form.get("token", "")
     poll = await polls.set_status(code, token, status)
     if request.headers.get("HX-Request") != "true":
-        return redirect(f"/p/{poll.code}/admin?token={token}", status=303)
+        return redirect(request.app.url_for("pages.admin", code=poll.code), status=303)
     return templates.respond(request, "admin.html", "_admin_controls.html", poll=poll, token=token)
 
 

@@ -17,6 +17,7 @@ from polls.service import PollService
 from polls.web.i18n import negotiate
 from polls.web.live import serve_live
 from polls.web.pages import VOTER_COOKIE
+from polls.web.security import admin_token
 
 sockets = Blueprint("sockets")
 
@@ -29,7 +30,7 @@ def language(request: Request) -> str:
 @sockets.websocket("/api/polls/<code:str>/live")
 async def poll_results(request: Request, ws: Any, code: str, hub: Hub, polls: PollService) -> None:
     """Live results as JSON: a snapshot at once, then one message per change"""
-    await serve_live(ws, code, "json", hub, admit=polls.standalone_poll)
+    await serve_live(ws, code, "json", hub, admit=polls.check_standalone)
 
 
 @sockets.websocket("/api/events/<code:str>/live")
@@ -41,7 +42,7 @@ async def event_state(request: Request, ws: Any, code: str, event_hub: EventHub)
 @sockets.websocket("/p/<code:str>/live")
 async def poll_fragments(request: Request, ws: Any, code: str, hub: Hub, polls: PollService) -> None:
     """Live results as HTML fragments for a poll's present and admin pages"""
-    await serve_live(ws, code, f"html:{language(request)}", hub, admit=polls.standalone_poll)
+    await serve_live(ws, code, f"html:{language(request)}", hub, admit=polls.check_standalone)
 
 
 @sockets.websocket("/e/<code:str>/live")
@@ -64,7 +65,7 @@ async def control_region(
 ) -> None:
     """The control region, pushed on every change: only with the event's admin token"""
     try:
-        await events.check_admin(code, request.args.get("token"))
+        await events.check_admin(code, admin_token(request, code) or request.args.get("token"))
     except (Forbidden, EventNotFound):
         await ws.close(code=4403, reason="admin token required")
         return

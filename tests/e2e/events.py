@@ -10,11 +10,16 @@ from typing import Any
 
 import asyncpg
 import httpx
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, ConsoleMessage, Page
 
 from tests.e2e.clients import Screen
 
 ANY = object()  # a screen may show any results
+
+
+def refused_by_policy(message: ConsoleMessage) -> bool:
+    """A console message saying the page's Content-Security-Policy refused something it tried to run."""
+    return message.type == "error" and "Content Security Policy" in message.text
 
 
 class Presenter:
@@ -123,6 +128,9 @@ async def open_page(browser: Browser, viewport: dict, errors: list[str], **conte
     browser_context = await browser.new_context(viewport=viewport, **context)
     page = await browser_context.new_page()
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.on(
+        "console", lambda message: refused_by_policy(message) and errors.append(f"{page.url}: {message.text}")
+    )
     return page
 
 

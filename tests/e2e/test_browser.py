@@ -12,6 +12,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.e2e.events import refused_by_policy
+
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,6 +45,7 @@ async def new_page(browser: Browser, viewport: dict) -> Page:
     context = await browser.new_context(viewport=viewport)
     page = await context.new_page()
     page.on("pageerror", lambda error: pytest.fail(f"page error: {error}"))
+    page.on("console", lambda message: refused_by_policy(message) and pytest.fail(f"refused: {message.text}"))
     return page
 
 
@@ -126,7 +129,7 @@ async def test_a_poll_created_from_the_home_page_opens_its_admin_page(stack, bro
     await page.get_by_label("Question", exact=True).fill("Coffee or tea?")
     await page.locator("#options").fill("Coffee\nTea\nNeither")
     await page.get_by_role("button", name="Create poll").click()
-    await expect(page).to_have_url(re.compile(r"/p/[A-Z0-9]{6}/admin\?token="))
+    await expect(page).to_have_url(re.compile(r"/p/[A-Z0-9]{6}/admin$"))  # the secret link, exchanged
     await expect(page.locator("h1.question")).to_have_text("Coffee or tea?")
     await expect(page.locator(".live-indicator")).to_have_attribute("data-live", "on")
 

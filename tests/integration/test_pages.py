@@ -37,6 +37,14 @@ def test_the_page_assets_are_served(client):
         assert response.status == 200, path
 
 
+def admin_page(client, code: str, token: str):
+    """The admin page as the presenter's browser gets it: the secret link, exchanged for a cookie."""
+    _, exchanged = client.get(f"/p/{code}/admin?token={token}", follow_redirects=False)
+    assert exchanged.status == 303 and exchanged.headers["location"] == f"/p/{code}/admin"
+    _, response = client.get(f"/p/{code}/admin", cookies={f"polls_admin_{code}": token})
+    return response
+
+
 def test_creating_from_the_form_leads_to_the_admin_page(client):
     form = {"question": "Team lunch?", "options": "Pizza\n\nTacos\r\nSushi\n", "kind": "single"}
     _, response = client.post("/polls", data=form, headers=HX)
@@ -45,7 +53,8 @@ def test_creating_from_the_form_leads_to_the_admin_page(client):
     assert re.fullmatch(r"/p/[A-Z0-9]{6}/admin\?token=[\w-]+", admin)
     _, response = client.post("/polls", data=form, follow_redirects=False)
     assert response.status == 303 and "/admin?token=" in response.headers["location"]
-    _, response = client.get(admin)
+    code, token = admin.split("/")[2], admin.split("token=")[1]
+    response = admin_page(client, code, token)
     assert response.status == 200 and "Team lunch?" in response.text and "Sushi" in response.text
 
 
@@ -75,8 +84,8 @@ def test_the_voting_page_gives_the_browser_a_voter_id(client):
 def test_user_text_is_escaped_everywhere(client):
     created = make_poll(client, question="<script>alert(1)</script>", options=("<b>bold</b>", "plain"))
     code = created["code"]
-    for path in (f"/p/{code}", f"/p/{code}/present", f"/p/{code}/admin?token={created['admin_token']}"):
-        _, response = client.get(path)
+    pages = [client.get(path)[1] for path in (f"/p/{code}", f"/p/{code}/present")]
+    for response in [*pages, admin_page(client, code, created["admin_token"])]:
         assert "<script>alert(1)</script>" not in response.text and "<b>bold</b>" not in response.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
