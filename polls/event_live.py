@@ -53,8 +53,10 @@ class EventHub(Hub):
         # not taken back within a round (a new round starts empty), so a voter once found stays found.
         self._voted: dict[str, tuple[tuple[str, int], set[str]]] = {}
 
-    async def arrange(self, view: EventView) -> None:
-        participants = [w for w in self._watchers.get(view.code, ()) if w.format.startswith(PARTICIPANT)]
+    async def arrange(self, view: EventView, watchers: list[Watcher] | None = None) -> None:
+        """A socket that connects is arranged alone (a reconnect storm asks about each voter once)."""
+        candidates = self._watchers.get(view.code, ()) if watchers is None else watchers
+        participants = [w for w in candidates if w.format.startswith(PARTICIPANT)]
         question = view.question
         if question is None or question.visibility != "after_vote" or self._voters_with_ballots is None:
             self._voted.pop(view.code, None)

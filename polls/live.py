@@ -152,12 +152,13 @@ class Hub:
         latest = self._latest.get(code)
         if latest is None or snapshot.version > latest.version:
             self._latest[code] = latest = snapshot
-        await self.arrange(latest)
+        await self.arrange(latest, [watcher])
         await self._send_slowly(watcher, latest.version, self._renderers[watcher.format](latest))
         return watcher
 
-    async def arrange(self, snapshot: Any) -> None:
-        """Before a snapshot goes out: a subclass may change its watchers' formats (what each is shown)."""
+    async def arrange(self, snapshot: Any, watchers: list[Watcher] | None = None) -> None:
+        """Before a snapshot goes out to these watchers (None: all of its topic), a subclass may change their
+        formats (what each is shown)."""
 
     async def _load_once(self, code: str) -> Any:
         """Read a topic's snapshot, sharing a read already in flight: when a replica dies, its screens
