@@ -188,6 +188,10 @@ def create_app(config: Config | None = None) -> Sanic:
         version=__version__,
         description=API_DESCRIPTION,
     )
+    # The scheme that the routes' @openapi.secured("token") name; without it the document is invalid.
+    app.ext.openapi.add_security_scheme(
+        "token", "http", scheme="bearer", description="The admin token given when the poll or event was made"
+    )
 
     database = Database(config.database_url, config.db_pool_max)
     store = PollStore(database)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ STATUSES = ("open", "closed")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 _CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
-_VOTER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_VOTER = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ def new_admin_token() -> str:
 
 def hash_token(token: str) -> str:
     """Admin tokens are stored hashed: a leaked database does not leak control of the polls."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a header or form field that was not UTF-8 reaches here with surrogates in it; it
+    # must hash (and not match) rather than fail.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def token_matches(expected_hash: str, token: str | None) -> bool:
@@ -136,6 +139,10 @@ def clean_text(value: Any, what: str, limit: int) -> str:
         raise InvalidInput(f"{what} must not be empty.")
     if len(text) > limit:
         raise InvalidInput(f"{what} must be at most {limit} characters.")
+    # PostgreSQL's text cannot hold NUL or a lone surrogate (JSON can: "\u0000", "\ud800"); other
+    # control characters are no text a person wrote either.
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
+        raise InvalidInput(f"{what} must not contain control or invalid characters.")
     return text
 
 
@@ -157,7 +164,7 @@ def parse_new_poll(body: Any) -> NewPoll:
         raise InvalidInput("kind must be 'single' or 'multiple'.")
     max_choices = body.get("max_choices")
     if kind == "single":
-        if max_choices not in (None, 1):
+        if max_choices is not None and (type(max_choices) is not int or max_choices != 1):
             raise InvalidInput("max_choices applies only to polls of kind 'multiple'.")
         return NewPoll(question, labels, kind, 1)
     if max_choices is None:
@@ -174,7 +181,7 @@ def parse_ballot(poll: Poll, body: Any) -> Ballot:
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
     voter = body.get("voter")
-    if not isinstance(voter, str) or not _VOTER.match(voter):
+    if not isinstance(voter, str) or not _VOTER.fullmatch(voter):
         raise InvalidInput("voter must be 8 to 64 characters of A-Z, a-z, 0-9, '_' or '-'.")
     chosen = body.get("options")
     if not isinstance(chosen, list) or not all(
