@@ -117,6 +117,10 @@ def new_voter_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def is_voter_id(value: str | None) -> bool:
+    return value is not None and _VOTER.fullmatch(value) is not None
+
+
 def normalise_code(raw: str) -> str | None:
     """A code as a person types it (any case, spaces) -> the canonical code, or None if it cannot be one."""
     code = "".join(str(raw).split()).upper()

@@ -8,7 +8,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
 
-from polls.domain import Poll, new_voter_id
+from polls.domain import Poll, is_voter_id, new_voter_id
 from polls.errors import InvalidInput
 from polls.service import PollService
 from polls.web.idempotency import Idempotency
@@ -51,8 +51,10 @@ def ballot_form(form: Any, voter: str) -> dict[str, Any]:
 
 
 def voter_of(request: Request) -> str:
-    """The browser's voter id from its cookie, or a new one (set on the response by the caller)."""
-    return request.cookies.get(VOTER_COOKIE) or new_voter_id()
+    """The browser's voter id from its cookie, or a new one (set on the response by the caller): also in
+    place of a cookie that is no voter id, which would otherwise have every ballot of the browser refused."""
+    cookie = request.cookies.get(VOTER_COOKIE)
+    return cookie if is_voter_id(cookie) else new_voter_id()
 
 
 def keep_voter(request: Request, response: HTTPResponse, voter: str) -> HTTPResponse:

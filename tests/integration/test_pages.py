@@ -162,3 +162,12 @@ def test_an_unknown_page_is_a_friendly_404(client):
     _, response = client.get("/p/ZZZZZZ")
     assert response.status == 404
     assert "Not found" in response.text and "Back to the start" in response.text
+
+
+def test_a_cookie_that_is_no_voter_id_is_replaced_and_the_vote_counts(client):
+    code = make_poll(client)["code"]
+    _, response = client.post(
+        f"/p/{code}/vote", data={"option": "1"}, headers=HX, cookies={"polls_voter": "bad id!"}
+    )
+    assert response.status == 200
+    assert re.match(r"polls_voter=[\w-]{16,};", response.headers["set-cookie"])
