@@ -235,7 +235,17 @@ class Hub:
         connections, rightly, do not reconnect.
         """
         watchers = [w for ws in self._watchers.values() for w in ws if w.close is not None]
-        await asyncio.gather(*(w.close(code, reason) for w in watchers), return_exceptions=True)
+        await asyncio.gather(*(self._close(w, code, reason) for w in watchers), return_exceptions=True)
+
+    async def _close(self, watcher: Watcher, code: int, reason: str) -> None:
+        """Close one socket, giving up after the send timeout: a close waits for the socket's pending writes,
+        and one whose peer stopped reading would otherwise hold the replica's shutdown forever."""
+        assert watcher.close is not None
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await watcher.close(code, reason)
+        except TimeoutError:
+            log.info("a socket of %s did not take its close within %.0f s", watcher.code, self._send_timeout)
 
     def _push_held(self, code: str) -> None:
         self._held.pop(code, None)
