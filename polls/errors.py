@@ -39,11 +39,13 @@ class Forbidden(PollsError):
 
 
 class Unavailable(PollsError):
-    """A dependency failed; the request may be retried. Never carries a database message."""
+    """A dependency failed; the request may be retried after `retry_after` seconds (every 503 says so in
+    its Retry-After header). Never carries a database message."""
 
     status_code = 503
     message = "The service is briefly unavailable; please try again."
     quiet = False
+    retry_after = 1
 
 
 class Conflict(PollsError):

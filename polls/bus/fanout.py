@@ -53,7 +53,16 @@ class LiveBus:
 
     @property
     def connected(self) -> bool:
-        return self._exchange is not None and self._connection is not None and not self._connection.is_closed
+        # A robust connection is not "closed" while it reconnects; its `connected` event says whether it has
+        # a live transport now (else /healthz said "connected" throughout an outage, and every publish
+        # waited for its timeout).
+        connection = self._connection
+        return (
+            self._exchange is not None
+            and connection is not None
+            and not connection.is_closed
+            and connection.connected.is_set()
+        )
 
     async def start(self, wait: float = 5.0) -> None:
         """Connect in the background; wait up to `wait` seconds for the first connection."""

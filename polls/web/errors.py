@@ -1,12 +1,19 @@
-"""One error handler: a JSON error under /api, a fragment for htmx, a page otherwise; never a traceback."""
+"""One error handler: a JSON error under /api, a fragment for htmx, a page otherwise; never a traceback.
+
+A fault of a dependency (PostgreSQL stopped, restarting, out of connections, a connection cut) is not a bug:
+every route answers it with 503 and `Retry-After`, and a websocket is closed with 1013 (try again later),
+which the pages' hx-ws reconnects after. Anything else unexpected is a bug: 500, logged with its traceback.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import asyncpg
 from sanic import Request, Sanic
 from sanic.exceptions import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SanicException
+from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
 from polls.errors import PollsError, Unavailable
@@ -19,7 +26,35 @@ _FRIENDLY = {
     MethodNotAllowed: "This address does not take that method.",
     PayloadTooLarge: "The request body is too large.",
 }
-_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+# What asyncpg raises while PostgreSQL stops, restarts or is out of reach (seen in a restart under load:
+# ConnectionRefusedError and ConnectionResetError, CannotConnectNowError "the database system is shutting
+# down" / "starting up", ConnectionDoesNotExistError "terminating connection due to administrator command",
+# InterfaceError "the underlying connection is closed", InternalClientError "cannot switch to state 15").
+_FAULTS = (
+    OSError,  # refused, reset, unreachable, a host name that does not resolve (but see _NOT_FAULTS)
+    TimeoutError,  # asyncpg's command_timeout, a connect that hangs
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08: the connection failed or broke mid-query
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full, out of memory
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, crash, starting up, query cancelled
+    asyncpg.exceptions.PostgresSystemError,  # class 58: I/O error
+    asyncpg.exceptions.InternalClientError,  # the protocol's state after its connection was cut
+)
+# Errors of the file system are ours to fix, not a dependency's outage.
+_NOT_FAULTS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError)
+# asyncpg's InterfaceError itself means a closed connection; its subclasses (DataError,
+# ClientConfigurationError, ...) are mistakes of ours and stay 500.
+_CONNECTION_CLOSED = asyncpg.InterfaceError
+
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_INTERNAL_ERROR = 1011
+
+
+def is_fault(exception: BaseException) -> bool:
+    """True when a dependency failed (the request may succeed if retried), False for a bug."""
+    if isinstance(exception, _NOT_FAULTS):
+        return False
+    return isinstance(exception, _FAULTS) or type(exception) is _CONNECTION_CLOSED
 
 
 def describe(exception: Exception) -> tuple[int, str]:
@@ -33,11 +68,23 @@ def describe(exception: Exception) -> tuple[int, str]:
         return 400, "The request is malformed."
     if isinstance(exception, SanicException) and exception.status_code < 500:
         return exception.status_code, str(exception) or "The request could not be handled."
-    if isinstance(exception, _UNAVAILABLE):
+    if is_fault(exception):
         log.warning("a dependency failed: %r", exception)
         return Unavailable.status_code, Unavailable.message
     log.exception("unexpected error", exc_info=exception)
     return 500, "Something went wrong on our side; the request was not completed."
+
+
+class SocketErrorHandler(ErrorHandler):
+    """Sanic's error handler, but a websocket handler that meets a fault logs a warning, not a traceback
+    (Sanic logs a failed websocket handler through `log`; an HTTP error goes through `describe`)."""
+
+    @staticmethod
+    def log(request: Request, exception: Exception) -> None:
+        if is_fault(exception):
+            log.warning("websocket %s: a dependency failed: %r", request.path, exception)
+        else:
+            ErrorHandler.log(request, exception)
 
 
 def setup_errors(app: Sanic, templates: Templates) -> None:
@@ -55,4 +102,20 @@ def setup_errors(app: Sanic, templates: Templates) -> None:
             response.headers.update(exception.headers)
         return response
 
+    app.error_handler = SocketErrorHandler()
     app.error_handler.add(Exception, render_error)
+
+    @app.on_response
+    async def say_when_to_retry(request: Request, response: HTTPResponse) -> None:
+        # Every 503 (a fault, or /healthz of a replica that is stopping or cut off) says when to try again.
+        if response.status == 503 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(Unavailable.retry_after)
+
+    @app.signal("websocket.handler.exception")
+    async def close_for_a_retry(request: Request, websocket: Any, exception: Exception) -> None:
+        # Sanic would close with 1000 (normal closure), after which a page's hx-ws never reconnects: a
+        # screen that connected during a database restart would stay dark for good.
+        if is_fault(exception):
+            await websocket.close(CLOSE_TRY_AGAIN_LATER, "service briefly unavailable")
+        else:
+            await websocket.close(CLOSE_INTERNAL_ERROR, "internal error")
