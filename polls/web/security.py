@@ -23,6 +23,9 @@ POLICY = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
 EMBEDDABLE = re.compile(r"^/(p|e)/[^/]+/present$")
+# Made once: every answer, a vote's included, carries one of the two.
+POLICY_EMBEDDABLE = POLICY.format(ancestors="*")
+POLICY_OWN_FRAMES = POLICY.format(ancestors="'none'")
 
 
 def is_https(request: Request) -> bool:
@@ -77,7 +80,7 @@ def setup_security(app: Sanic) -> None:
     async def add_security_headers(request: Request, response: HTTPResponse) -> None:
         embeddable = EMBEDDABLE.match(request.path) is not None
         headers = response.headers
-        headers["Content-Security-Policy"] = POLICY.format(ancestors="*" if embeddable else "'none'")
+        headers["Content-Security-Policy"] = POLICY_EMBEDDABLE if embeddable else POLICY_OWN_FRAMES
         headers["X-Content-Type-Options"] = "nosniff"
         headers.setdefault("Referrer-Policy", "same-origin")
         if not embeddable:
