@@ -94,3 +94,4 @@ LATENCY_RATE = 1_000.0  # votes/s while subscribers watch
 FAILOVER_RATE = 500.0  # votes/s during the failover
 WRK_CONNECTIONS = 64
 WRK_THREADS = 2
+WRK_IDS_PER_S = 8_000  # voter ids written for votes.lua per second of a run: above what wrk reaches here

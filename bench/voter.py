@@ -27,6 +27,7 @@ import numpy as np
 
 from bench.httpclient import Pool, post_json
 from bench.stats import summary_ms
+from bench.voter_ids import VoterNames
 
 STATUS_CONNECTION_ERROR = 0
 STATUS_TIMEOUT = -1
@@ -41,6 +42,7 @@ class Spec:
     duration: float
     out: str
     prefix: str
+    voter_key: str  # hex: the stack's voter id key (bench.voter_ids)
     connections: int = 1024  # phones each have their own; a small pool would turn open loop into closed
     timeout: float = 5.0
     retry: bool = False
@@ -80,6 +82,7 @@ class Voter:
         self.total = int(spec.rate * spec.duration)
         self.rows = Ballots(self.total)
         self.pool = Pool(spec.host, spec.port, spec.connections)
+        self.names = VoterNames(spec.voter_key, spec.prefix)
         self.random = random.Random(spec.seed)
         self.errors = 0  # failed attempts, each one seen by the client
         self.error_kinds: dict[str, int] = {}
@@ -89,7 +92,7 @@ class Voter:
         self.voter_option: dict[int, int] = {}
 
     def voter_id(self, index: int) -> str:
-        return f"{self.spec.prefix}{index:07d}"
+        return self.names(index)
 
     def _pick(self, i: int) -> tuple[int, int, int]:
         """(poll index, voter index, option id) of ballot i."""

@@ -23,6 +23,8 @@ from polls.live import Hub
 from polls.service import PollService
 from polls.store import Database, EventStore, PollStore, migrate
 from polls.store.idempotency import IdempotencyKeys
+from polls.store.keys import shared_key
+from polls.voters import VoterIds
 from polls.web.api import api
 from polls.web.errors import setup_errors
 from polls.web.event_pages import event_pages
@@ -41,6 +43,10 @@ log = logging.getLogger("polls")
 API_DESCRIPTION = """Live polls and events: create, vote, read results, and watch them change.
 Errors are `{"error": message}` with a 4xx status.
 
+Voting: ask `POST /api/voters` once per voter for an id (the server issues and signs it), then send it as
+`voter` with each of that voter's ballots (`POST /api/polls/{code}/votes`); a ballot sent again with the
+same id replaces the earlier one. An id the server did not issue is refused (422).
+
 Websockets, which OpenAPI cannot describe: `/api/polls/{code}/live` sends the results object with
 `"type": "results"` at once and after each change; `/api/events/{code}/live` sends the event's state
 (`"type": "event"`, the live question, its results while the audience may see them) at once and after
@@ -51,7 +57,7 @@ error message and close code 4404. The pages' own sockets (`/p/{code}/live`, `/e
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
 
 
-def setup_database(app: Sanic, database: Database) -> None:
+def setup_database(app: Sanic, database: Database, voter_ids: VoterIds) -> None:
     @app.before_server_start
     async def open_database(app: Sanic) -> None:
         await database.open()
@@ -59,6 +65,7 @@ def setup_database(app: Sanic, database: Database) -> None:
             applied = await migrate(connection)
         if applied:
             log.info("migrations applied: %s", applied)
+        voter_ids.use_key(await shared_key(database, "voter_ids"))
 
     @app.after_server_stop
     async def close_database(app: Sanic) -> None:
@@ -220,12 +227,13 @@ def create_app(config: Config | None = None) -> Sanic:
         on_resync=resync,
         name=config.instance,
     )
-    service = PollService(store, bus)
+    voter_ids = VoterIds()
+    service = PollService(store, bus, voter_ids)
     events = EventService(event_store, store, bus)
     keys = IdempotencyKeys(database)
     once = Idempotency(database, keys, config.test_pause_after_commit)
 
-    setup_database(app, database)
+    setup_database(app, database, voter_ids)
     setup_bus(app, bus)
     setup_live(app, hub, event_hub)
     drain = Drain(config.drain_seconds)
@@ -234,7 +242,8 @@ def create_app(config: Config | None = None) -> Sanic:
     setup_instance_header(app, config.instance)
     setup_security(app)
     setup_errors(app, templates)
-    for dependency in (config, database, bus, hub, event_hub, board, service, events, templates, drain, once):
+    dependencies = (config, database, bus, hub, event_hub, board, service, events, templates, drain, once)
+    for dependency in (*dependencies, voter_ids):
         app.ext.dependency(dependency)
 
     app.blueprint([api, events_api, pages, event_pages, sockets, health])

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from polls.errors import InvalidInput
+from polls.voters import VOTER_ID
 
 QUESTION_MAX = 300
 LABEL_MAX = 120
 OPTIONS_MIN, OPTIONS_MAX = 2, 20
 KINDS = ("single", "multiple")
 STATUSES = ("open", "closed")
+NOT_ISSUED = "voter must be an id issued by POST /api/voters."
 
 # Join codes avoid characters that are confused when read aloud or from a projector (0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 _CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
-_VOTER = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 @dataclass(frozen=True)
@@ -113,14 +114,6 @@ def token_matches(expected_hash: str, token: str | None) -> bool:
     return bool(token) and bool(expected_hash) and hmac.compare_digest(expected_hash, hash_token(token or ""))
 
 
-def new_voter_id() -> str:
-    return secrets.token_urlsafe(16)
-
-
-def is_voter_id(value: str | None) -> bool:
-    return value is not None and _VOTER.fullmatch(value) is not None
-
-
 def normalise_code(raw: str) -> str | None:
     """A code as a person types it (any case, spaces) -> the canonical code, or None if it cannot be one."""
     code = "".join(str(raw).split()).upper()
@@ -185,8 +178,8 @@ def parse_ballot(poll: Poll, body: Any) -> Ballot:
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
     voter = body.get("voter")
-    if not isinstance(voter, str) or not _VOTER.fullmatch(voter):
-        raise InvalidInput("voter must be 8 to 64 characters of A-Z, a-z, 0-9, '_' or '-'.")
+    if not isinstance(voter, str) or not VOTER_ID.fullmatch(voter):
+        raise InvalidInput(NOT_ISSUED)
     chosen = body.get("options")
     if not isinstance(chosen, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in chosen

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from polls.batcher import BallotBatcher
 from polls.domain import (
+    NOT_ISSUED,
     Poll,
     Results,
     code_or_not_found,
@@ -18,8 +19,9 @@ from polls.domain import (
     parse_new_poll,
     token_matches,
 )
-from polls.errors import EventQuestion, Forbidden, PollNotFound, ResultsSealed
+from polls.errors import EventQuestion, Forbidden, InvalidInput, PollNotFound, ResultsSealed
 from polls.store.polls import CodeTaken, PollStore
+from polls.voters import VoterIds
 
 log = logging.getLogger("polls.service")
 
@@ -29,9 +31,12 @@ class Publisher(Protocol):
 
 
 class PollService:
-    def __init__(self, store: PollStore, publisher: Publisher, cached_polls: int = 10_000) -> None:
+    def __init__(
+        self, store: PollStore, publisher: Publisher, voter_ids: VoterIds, cached_polls: int = 10_000
+    ) -> None:
         self.store = store
         self.publisher = publisher
+        self.voter_ids = voter_ids
         # A poll's question and options never change, so validating a ballot needs no query.
         self._polls: OrderedDict[str, Poll] = OrderedDict()
         self._cached_polls = cached_polls
@@ -87,6 +92,8 @@ class PollService:
         published before any of its ballots is acknowledged."""
         code = self._code(raw_code)
         ballot = parse_ballot(await self._cached_poll(code), body)
+        if not self.voter_ids.issued(ballot.voter):
+            raise InvalidInput(NOT_ISSUED)
         return (await self._batcher.submit(code, ballot)).version
 
     async def set_status(self, raw_code: str, token: str | None, status: str) -> Poll:

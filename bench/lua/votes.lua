@@ -1,10 +1,13 @@
--- wrk script: POST /api/polls/{code}/votes with a voter id of its own per request, voter-<tag>-<thread>-<n>.
--- Arguments after `--`: a run tag, then one CODE:ID,ID,... per poll (requests go round-robin over them).
+-- wrk script: POST /api/polls/{code}/votes with a voter id of its own per request.
+-- Arguments after `--`: a file of voter ids, one per line (bench.voter_ids signs them with the stack's key),
+-- the number of wrk threads (each takes every n-th line from its own offset, wrapping around at the end),
+-- then one CODE:ID,ID,... per poll (requests go round-robin over them).
 -- done() prints one line "BENCH {json}" with 200s and other statuses counted apart, and latency in us.
 local threads = {}
 local polls = {}
-local tag = "x"
+local voters = {}
 local counter = 0
+local nthreads = 1
 ok = 0
 other = 0
 
@@ -14,8 +17,11 @@ function setup(thread)
 end
 
 function init(args)
-  tag = args[1]
-  for i = 2, #args do
+  for line in io.lines(args[1]) do
+    table.insert(voters, line)
+  end
+  nthreads = tonumber(args[2])
+  for i = 3, #args do
     local code, ids = args[i]:match("^([^:]+):(.+)$")
     local options = {}
     for option in ids:gmatch("%d+") do
@@ -29,7 +35,9 @@ function request()
   counter = counter + 1
   local poll = polls[(counter % #polls) + 1]
   local option = poll.options[(counter % #poll.options) + 1]
-  local body = string.format('{"voter":"voter-%s-%d-%d","options":[%s]}', tag, id, counter, option)
+  -- Threads interleave: with two, thread 1 takes lines 1, 3, 5..., thread 2 lines 2, 4, 6...
+  local voter = voters[((counter - 1) * nthreads + (id - 1)) % #voters + 1]
+  local body = string.format('{"voter":"%s","options":[%s]}', voter, option)
   return wrk.format("POST", poll.path, { ["Content-Type"] = "application/json" }, body)
 end
 

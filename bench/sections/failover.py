@@ -26,6 +26,7 @@ from bench.settings import FAILOVER_RATE, HOST, Sizes, Stack
 from bench.stats import summary_ms
 from bench.subscribers import WorkerSpec
 from bench.voter import Spec
+from bench.voter_ids import VoterNames, voter_key
 from bench.voting import VoterProcess, wait_until
 
 KEEP = 32  # receipts kept per connection: enough to see the snapshot and the first pushes after it
@@ -137,6 +138,7 @@ def _recovered_at(
 def check_ballots(stack: Stack, code: str, rows: dict[str, np.ndarray], prefix: str) -> dict[str, Any]:
     """Acknowledged ballots against the database: lost ones, changed ones that did not stick."""
     in_db = db.ballots(stack.database_url, code)
+    names = VoterNames(voter_key(stack.database_url), prefix)
     last_row: dict[int, int] = {}
     for i, voter in enumerate(rows["voter"].tolist()):
         last_row[voter] = i
@@ -145,7 +147,7 @@ def check_ballots(stack: Stack, code: str, rows: dict[str, np.ndarray], prefix: 
         if rows["status"][i] != 200:
             uncertain += 1  # its last ballot was never acknowledged: either state may be in the database
             continue
-        found = in_db.get(f"{prefix}{voter:07d}")
+        found = in_db.get(names(voter))
         if found is None:
             missing += 1
         elif found != (int(rows["option"][i]),):
@@ -190,6 +192,7 @@ def run(stack: Stack, sizes: Sizes, workdir: Path) -> dict[str, Any]:
                     duration=sizes.failover_seconds,
                     out=str(workdir / f"{prefix}.npz"),
                     prefix=prefix,
+                    voter_key=voter_key(stack.database_url),
                     retry=True,
                     retry_deadline=20.0,
                     revote_fraction=REVOTE,

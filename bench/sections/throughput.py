@@ -16,15 +16,20 @@ from typing import Any
 from bench import api, ceiling
 from bench.procs import CpuMeter, with_clients
 from bench.sections.watching import server_pids
-from bench.settings import HOST, PACED_RATE, WRK_CONNECTIONS, Sizes, Stack
+from bench.settings import HOST, PACED_RATE, WRK_CONNECTIONS, WRK_IDS_PER_S, WRK_THREADS, Sizes, Stack
 from bench.voter import Spec
+from bench.voter_ids import voter_key, write_ids
 from bench.voting import VoterProcess
 from bench.wrk import run_wrk
 
 
-def wrk_votes(stack: Stack, polls: list[api.PollRef], seconds: int) -> dict[str, Any]:
+def wrk_votes(stack: Stack, polls: list[api.PollRef], seconds: int, workdir: Path) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
-    args = [tag, *(f"{p.code}:{','.join(map(str, p.option_ids))}" for p in polls)]
+    # A new voter per request: more ids than wrk can send in the time (it wraps around if not).
+    ids = write_ids(
+        workdir / f"wrk-voters-{tag}.txt", voter_key(stack.database_url), tag, WRK_IDS_PER_S * seconds
+    )
+    args = [str(ids), str(WRK_THREADS), *(f"{p.code}:{','.join(map(str, p.option_ids))}" for p in polls)]
     meter = CpuMeter.of(server_pids(stack))
     meter.start()
     downs = api.haproxy_downs(stack.stats_port)
@@ -58,6 +63,7 @@ def paced(stack: Stack, seconds: float, workdir: Path) -> dict[str, Any]:
             duration=seconds,
             out=str(workdir / f"paced-{tag}.npz"),
             prefix=f"paced-{tag}-",
+            voter_key=voter_key(stack.database_url),
         ),
         workdir,
     )
@@ -77,8 +83,8 @@ def run(stack: Stack, sizes: Sizes, workdir: Path) -> dict[str, Any]:
     one = [api.create_poll(stack.url, "throughput, one poll")]
     ten = [api.create_poll(stack.url, f"throughput, poll {i + 1} of 10") for i in range(10)]
     out: dict[str, Any] = {}
-    out["one_poll"] = wrk_votes(stack, one, sizes.wrk_seconds)
-    out["ten_polls"] = wrk_votes(stack, ten, sizes.wrk_seconds)
+    out["one_poll"] = wrk_votes(stack, one, sizes.wrk_seconds, workdir)
+    out["ten_polls"] = wrk_votes(stack, ten, sizes.wrk_seconds, workdir)
     out["paced"] = paced(stack, sizes.paced_seconds, workdir)
     out["ceiling"] = ceiling.measure(sizes.wrk_seconds, workdir)
     ceiling_rps = out["ceiling"]["ok_per_s"]

@@ -20,6 +20,7 @@ from bench.settings import HOST, Stack
 from bench.stats import Histogram
 from bench.subscribers import WorkerSpec
 from bench.voter import Spec
+from bench.voter_ids import voter_key
 from bench.voting import VoterProcess
 
 CLIENT_SATURATED = 90.0  # % of a core: above this a client process may be what delays the figures
@@ -106,6 +107,7 @@ def measure(stack: Stack, point: Point, workdir: Path) -> dict[str, Any]:
                 duration=point.seconds,
                 out=str(votes_path),
                 prefix=f"lat-{tag}-",
+                voter_key=voter_key(stack.database_url),
             ),
             workdir,
         )

@@ -12,6 +12,7 @@ from sanic_ext import openapi
 from polls.domain import Poll
 from polls.errors import MalformedRequest
 from polls.service import PollService
+from polls.voters import VoterIds
 from polls.web import schema
 from polls.web.idempotency import HEADER, Idempotency
 from polls.web.render import base_url
@@ -87,14 +88,26 @@ async def get_poll(request: Request, code: str, polls: PollService) -> HTTPRespo
     return json(poll_json(request, await polls.get_poll(code)))
 
 
+@api.post("/voters")
+@openapi.response(201, {"application/json": schema.NewVoter}, "A new voter id, for every ballot of one voter")
+@openapi.response(
+    429, _ERRORS, "Too many new voters from this address (HAProxy's limit); Retry-After says when"
+)
+async def new_voter(request: Request, voter_ids: VoterIds) -> HTTPResponse:
+    """Get a voter id: ask once per voter, then send it with each of that voter's ballots"""
+    return json({"voter": voter_ids.issue()}, status=201)
+
+
 @api.post("/polls/<code:str>/votes")
 @openapi.body({"application/json": schema.CastVote}, required=True)
 @openapi.response(200, {"application/json": schema.VoteAccepted}, "Stored and committed")
 @openapi.response(404, _ERRORS, "Unknown code")
 @openapi.response(409, _ERRORS, "The poll is closed")
-@openapi.response(422, _ERRORS, "Unknown option, too many choices or a malformed voter id")
+@openapi.response(422, _ERRORS, "Unknown option, too many choices, or a voter id not from POST /api/voters")
 async def cast_vote(request: Request, code: str, polls: PollService) -> HTTPResponse:
-    """Cast or replace a voter's ballot (idempotent: a retry changes nothing)"""
+    """Cast or replace a voter's ballot (idempotent: a retry changes nothing)
+
+    `voter` is an id from POST /api/voters, the same one for every ballot of that voter."""
     version = await polls.cast_ballot(code, json_body(request))
     return json({"accepted": True, "version": version})
 

@@ -15,6 +15,7 @@ from polls.errors import EventNotFound, InvalidInput, PollNotFound
 from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.service import PollService
+from polls.voters import VoterIds
 from polls.web.idempotency import Idempotency
 from polls.web.pages import ballot_form, form_number, keep_voter, voter_of
 from polls.web.render import Templates, base_url, qr_svg
@@ -99,11 +100,16 @@ async def create_event(request: Request, events: EventService, once: Idempotency
 
 @event_pages.get("/e/<code:str>")
 async def participant(
-    request: Request, code: str, events: EventService, polls: PollService, templates: Templates
+    request: Request,
+    code: str,
+    events: EventService,
+    polls: PollService,
+    templates: Templates,
+    voter_ids: VoterIds,
 ) -> HTTPResponse:
     """The participant's phone: follows the live question by itself"""
     view = await events.view(code)
-    voter = voter_of(request)
+    voter = voter_of(request, voter_ids)
     chosen: tuple[int, ...] = ()
     if view.question is not None:
         chosen = await polls.choices_of(view.question.code, voter)
@@ -115,14 +121,19 @@ async def participant(
 
 @event_pages.post("/e/<code:str>/vote")
 async def vote(
-    request: Request, code: str, events: EventService, polls: PollService, templates: Templates
+    request: Request,
+    code: str,
+    events: EventService,
+    polls: PollService,
+    templates: Templates,
+    voter_ids: VoterIds,
 ) -> HTTPResponse:
     """Cast or change this phone's answer to a question of the event"""
     event = await events.get_event(code)
     question = event.question(request.form.get("question", ""))
     if question is None:
         raise InvalidInput("That question is not part of this event.")
-    voter = voter_of(request)
+    voter = voter_of(request, voter_ids)
     body = ballot_form(request.form, voter)
     await polls.cast_ballot(question.code, body)
     if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer

@@ -8,9 +8,10 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
 
-from polls.domain import Poll, is_voter_id, new_voter_id
+from polls.domain import Poll
 from polls.errors import InvalidInput
 from polls.service import PollService
+from polls.voters import VoterIds
 from polls.web.idempotency import Idempotency
 from polls.web.render import Templates, base_url, qr_svg
 from polls.web.security import admin_token, is_https, remember_admin
@@ -50,11 +51,12 @@ def ballot_form(form: Any, voter: str) -> dict[str, Any]:
     return {"voter": voter, "options": options}
 
 
-def voter_of(request: Request) -> str:
+def voter_of(request: Request, voter_ids: VoterIds) -> str:
     """The browser's voter id from its cookie, or a new one (set on the response by the caller): also in
-    place of a cookie that is no voter id, which would otherwise have every ballot of the browser refused."""
+    place of a cookie that is no id this service issued, which would otherwise have every ballot of the
+    browser refused."""
     cookie = request.cookies.get(VOTER_COOKIE)
-    return cookie if is_voter_id(cookie) else new_voter_id()
+    return cookie if voter_ids.issued(cookie) else voter_ids.issue()
 
 
 def keep_voter(request: Request, response: HTTPResponse, voter: str) -> HTTPResponse:
@@ -95,20 +97,24 @@ async def create_poll(request: Request, polls: PollService, once: Idempotency) -
 
 
 @pages.get("/p/<code:str>")
-async def vote_page(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+async def vote_page(
+    request: Request, code: str, polls: PollService, templates: Templates, voter_ids: VoterIds
+) -> HTTPResponse:
     """The voting page for a phone"""
     poll = await polls.standalone_poll(code)
-    voter = voter_of(request)
+    voter = voter_of(request, voter_ids)
     chosen = await polls.choices_of(poll.code, voter)
     response = templates.respond(request, "vote.html", poll=poll, chosen=chosen, message=None)
     return keep_voter(request, response, voter)
 
 
 @pages.post("/p/<code:str>/vote")
-async def vote(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+async def vote(
+    request: Request, code: str, polls: PollService, templates: Templates, voter_ids: VoterIds
+) -> HTTPResponse:
     """Cast or change this browser's ballot from the voting page"""
     poll = await polls.standalone_poll(code)
-    voter = voter_of(request)
+    voter = voter_of(request, voter_ids)
     body = ballot_form(request.form, voter)
     await polls.cast_ballot(poll.code, body)
     response = templates.respond(

@@ -43,6 +43,11 @@ class CreatedPoll(PollOut):
 
 
 @dataclass
+class NewVoter:
+    voter: str
+
+
+@dataclass
 class CastVote:
     voter: str
     options: list[int]

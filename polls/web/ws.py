@@ -14,6 +14,7 @@ from polls.event_live import EventHub
 from polls.event_service import EventService
 from polls.live import Hub
 from polls.service import PollService
+from polls.voters import VoterIds
 from polls.web.i18n import negotiate
 from polls.web.live import serve_live
 from polls.web.pages import VOTER_COOKIE
@@ -46,9 +47,12 @@ async def poll_fragments(request: Request, ws: Any, code: str, hub: Hub, polls: 
 
 
 @sockets.websocket("/e/<code:str>/live")
-async def participant_region(request: Request, ws: Any, code: str, event_hub: EventHub) -> None:
+async def participant_region(
+    request: Request, ws: Any, code: str, event_hub: EventHub, voter_ids: VoterIds
+) -> None:
     """The participant's region, pushed on every change; results only as this phone's voter may see them"""
-    voter = request.cookies.get(VOTER_COOKIE)
+    cookie = request.cookies.get(VOTER_COOKIE)
+    voter = cookie if voter_ids.issued(cookie) else None
     fmt = f"participant:{language(request)}"
     await serve_live(ws, code, fmt, event_hub, EventNotFound, audience=voter)
 

@@ -20,6 +20,7 @@ import websockets
 
 from tests.docker.conftest import URL, Compose, haproxy_servers, wait_for
 from tests.e2e.clients import Screen, wait_until_shown
+from tests.voters import named_voter, new_voter
 
 pytestmark = pytest.mark.docker
 
@@ -96,7 +97,7 @@ async def test_a_vote_from_the_page_and_one_from_the_api_reach_the_live_socket(c
             option = results(code)["options"][0]["id"]
             assert (await phone.post(f"/p/{code}/vote", data={"option": str(option)})).status_code == 200
             api = await phone.post(
-                f"/api/polls/{code}/votes", json={"voter": "api-voter-1", "options": [option]}
+                f"/api/polls/{code}/votes", json={"voter": await new_voter(phone), "options": [option]}
             )
             assert api.status_code == 200
         async with asyncio.timeout(10):
@@ -118,18 +119,22 @@ async def vote_while(compose: Compose, shut_off: list[str], label: str, artifact
 
     acked: dict[str, list[int]] = {}
     errors: list[str] = []
-    queue = [f"{label}-{i:05d}" for i in range(BALLOTS)]
+    queue = list(range(BALLOTS))
     cast = 0
     async with httpx.AsyncClient(base_url=URL, timeout=30) as http:
 
         async def phone() -> None:
             nonlocal cast
             while queue:
-                voter, choice = queue.pop(), [rng.randint(1, 3)]
-                try:
-                    response = await http.post(
-                        f"/api/polls/{code}/votes", json={"voter": voter, "options": choice}
-                    )
+                queue.pop()
+                choice = [rng.randint(1, 3)]
+                try:  # a new voter: asks for its id, then votes, each once
+                    response = await http.post("/api/voters")
+                    if response.status_code == 201:
+                        voter = response.json()["voter"]
+                        response = await http.post(
+                            f"/api/polls/{code}/votes", json={"voter": voter, "options": choice}
+                        )
                     if response.status_code == 200:
                         acked[voter] = choice
                     else:
@@ -216,9 +221,12 @@ def test_a_third_replica_is_picked_up_without_a_config_edit(compose):
 
 
 def cast(code: str, voter: str, option: int) -> bool:
-    response = httpx.post(
-        f"{URL}/api/polls/{code}/votes", json={"voter": voter, "options": [option]}, timeout=10
-    )
+    """The named voter's ballot (with the id the stack issued to that name); False if it was not taken."""
+    try:
+        body = {"voter": named_voter(URL, voter), "options": [option]}
+        response = httpx.post(f"{URL}/api/polls/{code}/votes", json=body, timeout=10)
+    except (httpx.HTTPError, AssertionError):
+        return False
     return response.status_code == 200
 
 

@@ -71,11 +71,13 @@ async def wait_until_shown(screens: list[Screen], results: dict, within: float =
 
 @dataclass
 class Voter:
-    """A phone that votes, and retries a vote that got no answer or an error, as the page's user would."""
+    """A phone that votes, and retries a vote that got no answer or an error, as the page's user would.
+    Its voter id is asked of the stack before its first ballot (POST /api/voters), with the same retries."""
 
     http: httpx.AsyncClient
     code: str
-    voter: str
+    name: str
+    voter: str = ""  # issued by the stack
     acked: list[int] | None = None
     failed_attempts: int = 0
     errors: list[str] = field(default_factory=list)
@@ -83,9 +85,16 @@ class Voter:
     async def vote(self, options: list[int], attempts: int = 20) -> bool:
         for _ in range(attempts):
             try:
-                response = await self.http.post(
-                    f"/api/polls/{self.code}/votes", json={"voter": self.voter, "options": options}
-                )
+                if not self.voter:
+                    response = await self.http.post("/api/voters")
+                    if response.status_code == 201:
+                        self.voter = response.json()["voter"]
+                else:
+                    response = await self.http.post(
+                        f"/api/polls/{self.code}/votes", json={"voter": self.voter, "options": options}
+                    )
+                if response.status_code == 201:
+                    continue
                 if response.status_code == 200:
                     self.acked = options
                     return True

@@ -13,6 +13,7 @@ import httpx
 from playwright.async_api import Browser, ConsoleMessage, Page
 
 from tests.e2e.clients import Screen
+from tests.voters import named_new_voter
 
 ANY = object()  # a screen may show any results
 
@@ -82,7 +83,9 @@ class Presenter:
 
 
 async def vote(http: httpx.AsyncClient, question: str, voter: str, options: list[int]) -> None:
-    response = await http.post(f"/api/polls/{question}/votes", json={"voter": voter, "options": options})
+    """The named voter's ballot, with the id the stack issued to that name."""
+    body = {"voter": await named_new_voter(http, voter), "options": options}
+    response = await http.post(f"/api/polls/{question}/votes", json=body)
     assert response.status_code == 200, response.text
 
 

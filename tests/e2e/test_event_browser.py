@@ -30,6 +30,7 @@ from tests.e2e.events import (
     vote,
 )
 from tests.e2e.test_browser import PHONE, PROJECTOR
+from tests.voters import new_voter
 
 pytestmark = pytest.mark.e2e
 
@@ -196,7 +197,9 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
         closed_after = time.monotonic() - started
         assert 2.5 <= closed_after <= 8, closed_after
         await expect_closed(phones, projector)
-        late = await http.post(f"/api/polls/{q3_code}/votes", json={"voter": "late-voter-1", "options": [1]})
+        late = await http.post(
+            f"/api/polls/{q3_code}/votes", json={"voter": await new_voter(http), "options": [1]}
+        )
         assert late.status_code == 409
     for page in audience:
         await expect(page.locator("#stage .countdown")).to_have_count(0)

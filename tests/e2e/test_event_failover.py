@@ -164,7 +164,7 @@ async def test_killing_a_replica_while_the_presenter_switches_questions_loses_no
     stored = {question: await ballots_of(database_url, question) for question in presenter.questions}
     tallies = {question: await database_tally(database_url, question) for question in presenter.questions}
     acknowledged = {
-        question: {person: voter.acked for person, voter in room.voters.get(question, {}).items()}
+        question: {voter.voter: voter.acked for voter in room.voters.get(question, {}).values()}
         for question in presenter.questions
     }
     figures = {
@@ -192,8 +192,8 @@ async def test_killing_a_replica_while_the_presenter_switches_questions_loses_no
         "votes_lost": sum(
             1
             for q in presenter.questions
-            for person, acked in acknowledged[q].items()
-            if stored[q].get(person) != acked
+            for voter_id, acked in acknowledged[q].items()
+            if stored[q].get(voter_id) != acked
         ),
         "votes_double_counted": sum(
             sum(counters.values()) - sum(recount.values()) for _, counters, recount in tallies.values()

@@ -1,7 +1,8 @@
 """Load for the fault tests: phones that vote once each and never retry, and the figures they leave.
 
-A phone here is stricter than a person: every ballot is a new voter sent once, and an error is counted,
-not retried, so an error the stack lets through is seen. The load is bounded in count and in time.
+A phone here is stricter than a person: every ballot is a new voter, who asks for a voter id and sends the
+ballot once each, and an error of either is counted, not retried, so an error the stack lets through is
+seen. The load is bounded in count and in time.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ FIGURES = "faults.json"
 
 @dataclass
 class Attempt:
-    voter: str
+    voter: str  # the id the stack issued ("" if asking for one failed)
     options: list[int]
     at: float
     outcome: str  # "200", "503 from a replica", "503 from HAProxy", another status, or the client's error
+    # (each prefixed "voter id: " when it was the answer to asking for the id)
     retry_after: str | None = None
 
 
@@ -68,23 +70,34 @@ class Phones:
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 if self._stopped:
                     return
-                await self._vote(http, f"{self.prefix}-{i:06d}", [self._rng.randint(1, 3)])
+                await self._vote(http, [self._rng.randint(1, 3)])
 
-    async def _vote(self, http: httpx.AsyncClient, voter: str, options: list[int]) -> None:
-        attempt = Attempt(voter, options, time.monotonic(), "")
-        try:
-            response = await http.post(
-                f"/api/polls/{self.code}/votes", json={"voter": voter, "options": options}
-            )
-        except httpx.HTTPError as exc:
-            attempt.outcome = type(exc).__name__
-        else:
-            attempt.outcome = str(response.status_code)
-            if response.status_code == 503:
-                replica = response.headers.get("X-Instance")
-                attempt.outcome = "503 from a replica" if replica else "503 from HAProxy"
-                attempt.retry_after = response.headers.get("Retry-After")
+    async def _vote(self, http: httpx.AsyncClient, options: list[int]) -> None:
+        attempt = Attempt("", options, time.monotonic(), "")
         self.attempts.append(attempt)
+        voter = await self._send(attempt, http, "/api/voters", None, "voter id: ")
+        if voter is not None:
+            attempt.voter = voter.json()["voter"]
+            await self._send(
+                attempt, http, f"/api/polls/{self.code}/votes", {"voter": attempt.voter, "options": options}
+            )
+
+    @staticmethod
+    async def _send(
+        attempt: Attempt, http: httpx.AsyncClient, path: str, body: Any, what: str = ""
+    ) -> httpx.Response | None:
+        """One request, sent once; its outcome is the attempt's, and its answer only if it succeeded."""
+        try:
+            response = await http.post(path, json=body)
+        except httpx.HTTPError as exc:
+            attempt.outcome = what + type(exc).__name__
+            return None
+        attempt.outcome = what + str(response.status_code)
+        if response.status_code == 503:
+            replica = response.headers.get("X-Instance")
+            attempt.outcome = what + ("503 from a replica" if replica else "503 from HAProxy")
+            attempt.retry_after = response.headers.get("Retry-After")
+        return response if response.is_success else None
 
     def stop(self) -> None:
         self._stopped = True

@@ -14,6 +14,7 @@ from polls.config import Config
 from polls.domain import NewPoll, Poll, new_join_code
 from polls.store import Database, PollStore, migrate
 from tests.processes import Replica
+from tests.voters import ask_voter
 
 
 def free_port() -> int:
@@ -65,6 +66,12 @@ def created(client: ReusableClient) -> dict:
     )
     assert response.status == 201
     return response.json
+
+
+@pytest.fixture
+def voter(client: ReusableClient) -> str:
+    """A voter id issued by the app, as a client asks for one (POST /api/voters)."""
+    return ask_voter(client)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from polls.voters import VOTER_ID, VoterIds
+from tests.voters import ask_voter
+
 CODE_CHARS = set("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
 
 
@@ -44,9 +47,32 @@ def test_a_code_is_read_in_any_case(client, created):
     assert response.status == 200
 
 
-def test_a_vote_is_acknowledged_with_its_committed_version_and_counted(client, created):
+def test_a_voter_id_is_issued_by_the_server_each_time_a_new_one(client):
+    first, second = ask_voter(client), ask_voter(client)
+    assert first != second
+    assert VOTER_ID.fullmatch(first) and VOTER_ID.fullmatch(second)
+
+
+@pytest.mark.parametrize(
+    "voter",
+    [
+        "phone-0001",  # made up, as clients chose their own ids before
+        "A" * 22 + "." + "B" * 22,  # the right shape, not signed by this server
+        VoterIds(b"a key that is not the server's, 32 bytes or more").issue(),  # signed with another key
+    ],
+)
+def test_a_ballot_with_a_voter_id_the_server_did_not_issue_is_refused(client, created, voter):
     code = created["code"]
-    _, response = client.post(f"/api/polls/{code}/votes", json={"voter": "phone-0001", "options": [2]})
+    _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [2]})
+    assert response.status == 422
+    assert response.json == {"error": "voter must be an id issued by POST /api/voters."}
+    _, response = client.get(f"/api/polls/{code}/results")
+    assert response.json["voters"] == 0
+
+
+def test_a_vote_is_acknowledged_with_its_committed_version_and_counted(client, created, voter):
+    code = created["code"]
+    _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [2]})
     assert response.status == 200
     assert response.json == {"accepted": True, "version": 1}
     _, response = client.get(f"/api/polls/{code}/results")
@@ -63,17 +89,17 @@ def test_a_vote_is_acknowledged_with_its_committed_version_and_counted(client, c
     }
 
 
-def test_voting_again_replaces_the_ballot(client, created):
+def test_voting_again_replaces_the_ballot(client, created, voter):
     code = created["code"]
     for choice in ([1], [3], [3]):
-        _, response = client.post(f"/api/polls/{code}/votes", json={"voter": "phone-0001", "options": choice})
+        _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": choice})
         assert response.status == 200
     _, response = client.get(f"/api/polls/{code}/results")
     assert response.json["voters"] == 1
     assert [o["votes"] for o in response.json["options"]] == [0, 0, 1]
 
 
-def test_closing_needs_the_admin_token_and_stops_votes(client, created):
+def test_closing_needs_the_admin_token_and_stops_votes(client, created, voter):
     code, token = created["code"], created["admin_token"]
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
         _, response = client.post(f"/api/polls/{code}/close", headers=headers)
@@ -81,12 +107,12 @@ def test_closing_needs_the_admin_token_and_stops_votes(client, created):
         assert "admin token" in response.json["error"]
     _, response = client.post(f"/api/polls/{code}/close", headers={"Authorization": f"Bearer {token}"})
     assert (response.status, response.json["status"]) == (200, "closed")
-    _, response = client.post(f"/api/polls/{code}/votes", json={"voter": "phone-0001", "options": [1]})
+    _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [1]})
     assert response.status == 409
     assert response.json == {"error": "This poll is closed; it takes no more votes."}
     _, response = client.post(f"/api/polls/{code}/open", headers={"Authorization": f"Bearer {token}"})
     assert (response.status, response.json["status"]) == (200, "open")
-    _, response = client.post(f"/api/polls/{code}/votes", json={"voter": "phone-0001", "options": [1]})
+    _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [1]})
     assert response.status == 200
 
 
@@ -123,18 +149,18 @@ def test_bad_requests_get_a_clear_json_error(client, method, path, body, status,
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b'{"voter": "short", "options": [1]}', "voter must be 8 to 64"),
-        (b'{"voter": "phone-0001", "options": [9]}', "Unknown option"),
-        (b'{"voter": "phone-0001", "options": [1, 2]}', "choose one option"),
-        (b'{"voter": "phone-0001", "options": "1"}', "list of option ids"),
-        (b'{"voter": "phone-0001"}', "list of option ids"),
+        (b'{"voter": "short", "options": [1]}', "voter must be an id issued"),
+        (b'{"voter": "VOTER", "options": [9]}', "Unknown option"),
+        (b'{"voter": "VOTER", "options": [1, 2]}', "choose one option"),
+        (b'{"voter": "VOTER", "options": "1"}', "list of option ids"),
+        (b'{"voter": "VOTER"}', "list of option ids"),
         (b"[1]", "JSON object"),
     ],
 )
-def test_a_bad_vote_is_refused_with_422_and_loses_nothing(client, created, body, message):
+def test_a_bad_vote_is_refused_with_422_and_loses_nothing(client, created, voter, body, message):
     code = created["code"]
-    client.post(f"/api/polls/{code}/votes", json={"voter": "phone-0001", "options": [1]})
-    _, response = client.post(f"/api/polls/{code}/votes", content=body)
+    client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [1]})
+    _, response = client.post(f"/api/polls/{code}/votes", content=body.replace(b"VOTER", voter.encode()))
     assert response.status == 422
     assert message in response.json["error"]
     _, response = client.get(f"/api/polls/{code}/results")

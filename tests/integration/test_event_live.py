@@ -10,6 +10,8 @@ import httpx
 import pytest
 import websockets
 
+from tests.voters import named_new_voter, new_voter
+
 QUESTIONS = [
     {"question": "First?", "options": ["a", "b"]},
     {"question": "Second?", "options": ["x", "y", "z"], "visibility": "after_close"},
@@ -69,7 +71,8 @@ async def admin(base: str, event: dict, method: str, path: str, body: dict | Non
 
 async def vote(base: str, question: str, voter: str, option: int) -> None:
     async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post(f"/api/polls/{question}/votes", json={"voter": voter, "options": [option]})
+        body = {"voter": await named_new_voter(http, voter), "options": [option]}
+        response = await http.post(f"/api/polls/{question}/votes", json=body)
         assert response.status_code == 200, response.text
 
 
@@ -130,7 +133,9 @@ async def test_a_countdown_closes_voting_by_itself_on_every_screen(replicas):
         assert closed["question"]["closes_at"] is None
         assert 0.9 <= time.monotonic() - started <= 4
     async with httpx.AsyncClient(base_url=two.url) as http:
-        response = await http.post(f"/api/polls/{first}/votes", json={"voter": "too-late-1", "options": [1]})
+        response = await http.post(
+            f"/api/polls/{first}/votes", json={"voter": await new_voter(http), "options": [1]}
+        )
         assert response.status_code == 409
 
 

@@ -7,6 +7,8 @@ import io
 
 import pytest
 
+from tests.voters import named_voter
+
 QUESTIONS = [
     {"question": "Coffee or tea?", "options": ["Coffee", "Tea"]},
     {"question": "Which topics?", "options": ["A", "B", "C"], "kind": "multiple", "max_choices": 2},
@@ -31,7 +33,9 @@ def codes(event: dict) -> list[str]:
 
 
 def vote(client, question: str, voter: str, *options: int) -> int:
-    _, response = client.post(f"/api/polls/{question}/votes", json={"voter": voter, "options": list(options)})
+    """The named voter's ballot (an id the server issued to that name)."""
+    body = {"voter": named_voter(client, voter), "options": list(options)}
+    _, response = client.post(f"/api/polls/{question}/votes", json=body)
     return response.status
 
 

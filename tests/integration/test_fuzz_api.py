@@ -27,7 +27,9 @@ from hypothesis import strategies as st
 from schemathesis import APIOperation, BaseSchema, Case, CheckContext, GenerationMode, Response
 from schemathesis.core.result import Err
 
+from polls.voters import VOTER_ID
 from tests.processes import Replica
+from tests.voters import get_voter
 
 # About 40 operations: with this many examples each, the run takes about a minute on two cores.
 EXAMPLES_PER_OPERATION = 20
@@ -74,6 +76,7 @@ class Seeded:
     event: str
     event_token: str
     questions: tuple[str, ...]
+    voters: tuple[str, ...]  # issued by the replica (POST /api/voters)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +112,7 @@ def seed(url: str) -> Seeded:
         event["code"],
         event["admin_token"],
         tuple(question["code"] for question in event["questions"]),
+        tuple(get_voter(url) for _ in range(3)),
     )
 
 
@@ -129,7 +133,7 @@ def json_bodies(seeded: Seeded) -> st.SearchStrategy[Any]:
         "question": TEXT | st.sampled_from(seeded.questions),
         "options": labels | st.lists(st.integers(0, 12), max_size=4) | ANY_JSON,
         "title": TEXT,
-        "voter": st.from_regex(r"[A-Za-z0-9_-]{8,64}", fullmatch=True) | TEXT,
+        "voter": st.sampled_from(seeded.voters) | st.from_regex(VOTER_ID, fullmatch=True) | TEXT,
     }
     optional = {
         "kind": st.sampled_from(WORDS) | ANY_JSON,

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.processes import Replica, free_port
+from tests.voters import get_voter
 
 
 class Cable:
@@ -107,11 +108,12 @@ def test_health_is_503_without_postgresql_and_200_again_with_it(cabled_replica):
 def test_a_vote_while_postgresql_is_unreachable_fails_honestly_with_503(cabled_replica):
     replica, cable = cabled_replica
     created = httpx.post(f"{replica.url}/api/polls", json={"question": "Q", "options": ["a", "b"]}).json()
+    voter = get_voter(replica.url)
     cable.unplug()
     assert wait_for_status(f"{replica.url}/healthz", 503) == 503
     response = httpx.post(
         f"{replica.url}/api/polls/{created['code']}/votes",
-        json={"voter": "voter-0001", "options": [1]},
+        json={"voter": voter, "options": [1]},
         timeout=30,
     )
     assert response.status_code == 503
@@ -119,6 +121,6 @@ def test_a_vote_while_postgresql_is_unreachable_fails_honestly_with_503(cabled_r
     cable.plug()
     assert wait_for_status(f"{replica.url}/healthz", 200) == 200
     response = httpx.post(
-        f"{replica.url}/api/polls/{created['code']}/votes", json={"voter": "voter-0001", "options": [1]}
+        f"{replica.url}/api/polls/{created['code']}/votes", json={"voter": voter, "options": [1]}
     )
     assert response.status_code == 200

@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from tests.processes import Replica
+from tests.voters import named_new_voter
 
 
 async def create_poll(base: str, options=("Yes", "No", "Maybe")) -> str:
@@ -19,7 +20,8 @@ async def create_poll(base: str, options=("Yes", "No", "Maybe")) -> str:
 
 
 async def vote(http: httpx.AsyncClient, code: str, voter: str, option: int) -> int:
-    response = await http.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [option]})
+    body = {"voter": await named_new_voter(http, voter), "options": [option]}
+    response = await http.post(f"/api/polls/{code}/votes", json=body)
     assert response.status_code == 200, response.text
     return response.json()["version"]
 

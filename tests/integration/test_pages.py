@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
+
+from polls.voters import VOTER_ID
+from tests.voters import named_voter
 
 HX = {"HX-Request": "true"}
 
@@ -80,7 +84,8 @@ def test_the_voting_page_gives_the_browser_a_voter_id(client):
     _, response = client.get(f"/p/{code}")
     assert response.status == 200
     cookie = response.headers["set-cookie"]
-    assert re.match(r"polls_voter=[\w-]{16,};", cookie) and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert re.match(rf"polls_voter={VOTER_ID.pattern};", cookie)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_user_text_is_escaped_everywhere(client):
@@ -94,7 +99,7 @@ def test_user_text_is_escaped_everywhere(client):
 
 def test_a_vote_from_the_page_is_confirmed_and_can_be_changed(client):
     code = make_poll(client)["code"]
-    cookie = {"Cookie": "polls_voter=browser-voter-0001"}
+    cookie = {"Cookie": f"polls_voter={named_voter(client, 'browser-1')}"}
     _, response = client.post(f"/p/{code}/vote", data={"option": "1"}, headers={**HX, **cookie})
     assert response.status == 200
     assert "Vote received" in response.text and checked(response.text) == [1]
@@ -109,7 +114,9 @@ def test_a_vote_from_the_page_is_confirmed_and_can_be_changed(client):
 def test_an_empty_page_vote_is_refused_with_a_reason(client):
     code = make_poll(client)["code"]
     _, response = client.post(
-        f"/p/{code}/vote", data={}, headers={**HX, "Cookie": "polls_voter=browser-voter-0002"}
+        f"/p/{code}/vote",
+        data={},
+        headers={**HX, "Cookie": f"polls_voter={named_voter(client, 'browser-2')}"},
     )
     assert response.status == 422 and "Choose at least one option" in response.text
 
@@ -117,7 +124,7 @@ def test_an_empty_page_vote_is_refused_with_a_reason(client):
 def test_the_present_page_shows_results_join_url_code_and_qr_and_listens_live(client):
     created = make_poll(client)
     code = created["code"]
-    client.post(f"/api/polls/{code}/votes", json={"voter": "phone-0001", "options": [2]})
+    client.post(f"/api/polls/{code}/votes", json={"voter": named_voter(client, "phone-1"), "options": [2]})
     _, response = client.get(f"/p/{code}/present")
     assert response.status == 200
     assert f'hx-ws:connect="/p/{code}/live?lang=en"' in response.text
@@ -166,10 +173,19 @@ def test_an_unknown_page_is_a_friendly_404(client):
     assert "Not found" in response.text and "Back to the start" in response.text
 
 
-def test_a_cookie_that_is_no_voter_id_is_replaced_and_the_vote_counts(replicas):
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "bad id!",
+        "browser-voter-0001",  # an id a browser made up itself, as before the server issued them
+        "A" * 22 + "." + "B" * 22,  # the shape of an issued id, not signed by this server
+    ],
+)
+def test_a_cookie_that_is_no_issued_voter_id_is_replaced_and_the_vote_counts(replicas, cookie):
     one, _ = replicas  # a browser of its own: the shared test client's cookie jar would send a valid cookie
     code = httpx.post(f"{one.url}/api/polls", json={"question": "Q?", "options": ["a", "b"]}).json()["code"]
-    with httpx.Client(base_url=one.url, cookies={"polls_voter": "bad id!"}) as browser:
+    with httpx.Client(base_url=one.url, cookies={"polls_voter": cookie}) as browser:
         response = browser.post(f"/p/{code}/vote", data={"option": "1"}, headers=HX)
     assert response.status_code == 200
-    assert re.match(r"polls_voter=[\w-]{16,};", response.headers["set-cookie"])
+    issued = re.match(rf"polls_voter=({VOTER_ID.pattern});", response.headers["set-cookie"])
+    assert issued and issued.group(1) != cookie

@@ -12,6 +12,7 @@ import pytest
 import websockets
 
 from tests.integration.test_event_live import EventScreen, admin
+from tests.voters import new_voter
 
 QUESTIONS = [
     {"question": "Seen after voting?", "options": ["a", "b"], "visibility": "after_vote"},
@@ -126,7 +127,9 @@ async def test_the_event_socket_sends_no_results_that_not_everyone_may_see(repli
     code = await go_live(one.url, event, visibility)
     async with EventScreen(f"{two.ws_url}/api/events/{event['code']}/live") as screen:
         async with httpx.AsyncClient(base_url=one.url) as http:
-            vote = await http.post(f"/api/polls/{code}/votes", json={"voter": "api-voter-1", "options": [1]})
+            vote = await http.post(
+                f"/api/polls/{code}/votes", json={"voter": await new_voter(http), "options": [1]}
+            )
             assert vote.status_code == 200
         last = await screen.until(lambda m: m["answers"] == 1)
         assert last["results"] is None
@@ -138,7 +141,7 @@ async def test_the_event_socket_sends_results_everyone_may_see(replicas, event):
     code = await go_live(one.url, event, "always")
     async with EventScreen(f"{two.ws_url}/api/events/{event['code']}/live") as screen:
         async with httpx.AsyncClient(base_url=one.url) as http:
-            await http.post(f"/api/polls/{code}/votes", json={"voter": "api-voter-1", "options": [2]})
+            await http.post(f"/api/polls/{code}/votes", json={"voter": await new_voter(http), "options": [2]})
         last = await screen.until(lambda m: m["results"] is not None and m["results"]["voters"] == 1)
         assert [o["votes"] for o in last["results"]["options"]] == [0, 1]
 
@@ -158,7 +161,7 @@ async def test_after_vote_only_a_phone_whose_voter_voted_is_sent_the_results(rep
         assert re.search(r'class="voters">1<', shown)
         # The phone that did not vote sees the answer count move, and no results.
         async with httpx.AsyncClient(base_url=two.url) as http:
-            await http.post(f"/api/polls/{code}/votes", json={"voter": "api-voter-2", "options": [2]})
+            await http.post(f"/api/polls/{code}/votes", json={"voter": await new_voter(http), "options": [2]})
         await asyncio.sleep(0)
         await voter.last_push(lambda html: re.search(r'class="voters">2<', html) is not None)
         assert not any(RESULTS_REGION in html for html in watcher.pushed)

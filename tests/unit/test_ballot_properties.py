@@ -209,7 +209,10 @@ def polls(draw) -> Poll:
     return Poll("ABCDEF", "Question?", kind, max_choices, "open", options)
 
 
-VALID_VOTERS = st.text(st.sampled_from(VOTER_ALPHABET), min_size=8, max_size=64)
+PART = st.text(st.sampled_from(VOTER_ALPHABET), min_size=22, max_size=22)
+# The shape of an id the server issues (polls.voters): two parts of 22 characters of the alphabet, a dot
+# between them. Whether it was issued is the service's check (tests/unit/test_voters.py), not the parser's.
+VALID_VOTERS = st.builds(lambda random_part, tag: f"{random_part}.{tag}", PART, PART)
 # One character from outside the alphabet, a space or a line break as likely as any other.
 FOREIGN = st.sampled_from([" ", "\n", "\t", "\x00", ".", "é", "٣"]) | st.characters().filter(
     lambda char: char not in VOTER_ALPHABET
@@ -217,20 +220,24 @@ FOREIGN = st.sampled_from([" ", "\n", "\t", "\x00", ".", "é", "٣"]) | st.chara
 
 
 def is_valid_voter(voter: Any) -> bool:
-    """The voter rule as documented: 8 to 64 characters of A-Z, a-z, 0-9, '_' or '-'."""
-    return isinstance(voter, str) and 8 <= len(voter) <= 64 and set(voter) <= set(VOTER_ALPHABET)
+    """The voter rule as documented: 22 characters of A-Z, a-z, 0-9, '_' or '-', a dot, 22 more."""
+    if not isinstance(voter, str) or voter.count(".") != 1:
+        return False
+    return all(len(part) == 22 and set(part) <= set(VOTER_ALPHABET) for part in voter.split("."))
 
 
-# Near misses: the right alphabet with a character too few or too many, or one character from outside it.
+# Near misses: a part a character too short or too long, no dot, or one character from outside the alphabet.
 VOTERS = (
     VALID_VOTERS
-    | st.text(st.sampled_from(VOTER_ALPHABET), max_size=7)
-    | st.text(st.sampled_from(VOTER_ALPHABET), min_size=65, max_size=70)
+    | st.builds(lambda voter, at: voter[:at] + voter[at + 1 :], VALID_VOTERS, st.integers(0, 44))
+    | st.builds(
+        lambda voter, extra, at: voter[:at] + extra + voter[at:], VALID_VOTERS, PART, st.integers(0, 45)
+    )
     | st.builds(
         lambda voter, extra, at: voter[:at] + extra + voter[at:],
         VALID_VOTERS,
         FOREIGN,
-        st.integers(0, 64) | st.just(64),  # 64: at the end
+        st.integers(0, 45) | st.just(45),  # 45: at the end
     )
     | JSON
 )

@@ -540,6 +540,8 @@ WRITES = [
     ("POST", "/e/ABCDEF/control/up", {}, False),
     ("PUT", "/api/events/ABCDEF/live", {"Idempotency-Key": "9a0b-live-once"}, True),
     ("GET", "/api/polls/ABCDEF/results", {}, True),
+    # A new voter id is stored nowhere: one issued twice is one the client never saw.
+    ("POST", "/api/voters", {}, True),
 ]
 
 
@@ -570,7 +572,7 @@ def test_the_page_ballot_replay_rule_names_the_apps_voter_cookie():
         )
 
 
-LIMIT_VARIABLES = ("POLLS_LIMIT_CREATES", "POLLS_LIMIT_VOTES", "POLLS_LIMIT_SOCKETS")
+LIMIT_VARIABLES = ("POLLS_LIMIT_CREATES", "POLLS_LIMIT_VOTES", "POLLS_LIMIT_SOCKETS", "POLLS_LIMIT_VOTERS")
 
 
 def limit_lines(path: Path) -> list[str]:
@@ -591,26 +593,30 @@ def test_the_abuse_limits_are_the_same_in_both_configs():
     assert limit_lines(NATIVE_CFG) == limit_lines(DOCKER_CFG)
     assert set(limit_defaults(NATIVE_CFG)) == set(LIMIT_VARIABLES)
     table = [line for line in limit_lines(NATIVE_CFG) if line.startswith("stick-table ")]
-    assert table == ["stick-table type ipv6 size 100k expire 30s store gpc_rate(3,10s)"]
-    assert "http-request track-sc0 src if creating or voting or connecting" in limit_lines(NATIVE_CFG)
+    assert table == ["stick-table type ipv6 size 100k expire 30s store gpc_rate(4,10s)"]
+    tracked = "http-request track-sc0 src if creating or voting or connecting or enrolling"
+    assert tracked in limit_lines(NATIVE_CFG)
 
 
 def test_the_default_limits_hold_a_lecture_hall_behind_one_address():
-    """500 phones behind one NAT address: within the 10 s the limits look at, every phone may vote twice and
-    reconnect its screen twice (a failover, a reload), and a tenth of them may create a poll."""
+    """500 phones behind one NAT address: within the 10 s the limits look at, every phone may vote twice,
+    reconnect its screen twice (a failover, a reload) and be given a voter id twice (a cleared cookie), and
+    a tenth of them may create a poll."""
     hall = 500
     defaults = limit_defaults(NATIVE_CFG)
     assert defaults["POLLS_LIMIT_VOTES"] >= 2 * hall
     assert defaults["POLLS_LIMIT_SOCKETS"] >= 2 * hall
     assert defaults["POLLS_LIMIT_CREATES"] >= hall // 10
+    assert defaults["POLLS_LIMIT_VOTERS"] >= 2 * hall
     # The failover tests vote from one address at up to ~150 ballots/s on two cores; twice as fast is safe.
     assert defaults["POLLS_LIMIT_VOTES"] >= 2 * 150 * 10
 
 
 async def test_over_its_limit_an_address_gets_429_with_retry_after_and_reads_and_checks_go_on(tmp_path):
-    """Limits of 2 per 10 s: the third create, ballot or websocket connect is refused with a short JSON
-    error under /api (a text elsewhere) and Retry-After, and not logged (a flood would fill the log); reads,
-    /healthz and the stats page never count, and the replicas' checks keep them UP."""
+    """Limits of 2 per 10 s: the third create, ballot, websocket connect or new voter id (asked for, or made
+    for a page that arrives without a voter cookie) is refused with a short JSON error under /api (a text
+    elsewhere) and Retry-After, and not logged (a flood would fill the log); reads, a phone's page with its
+    cookie, /healthz and the stats page never count, and the replicas' checks keep them UP."""
     limits = dict.fromkeys(LIMIT_VARIABLES, "2")
     async with FakeReplica(answer=True) as web_1, FakeReplica(answer=True) as web_2:
         async with Proxy([web_1, web_2], tmp_path / "haproxy.log", **limits) as proxy:
@@ -632,15 +638,21 @@ async def test_over_its_limit_an_address_gets_429_with_retry_after_and_reads_and
                     (await http.get(path, headers=upgrade)).status_code
                     for path in ("/api/polls/ABCDEF/live", "/p/ABCDEF/live", "/p/ABCDEF/live")
                 ]
+                voters = [
+                    (await http.post("/api/voters")).status_code,
+                    (await http.get("/e/ABCDEF")).status_code,  # no cookie: the replica would make an id
+                    (await http.get("/p/ABCDEF")).status_code,
+                ]
                 refused_json = await http.post("/api/polls/ABCDEF/votes")
                 refused_text = await http.post("/p/ABCDEF/vote")
                 escaped = await http.post("/api/polls/ABCDEF/%76otes")
+                phone = {"Cookie": f"{VOTER_COOKIE}=its-id"}  # a phone's page with its cookie never counts
                 reads = [
-                    (await http.get(path)).status_code
+                    (await http.get(path, headers=phone)).status_code
                     for path in ("/healthz", "/api/polls/ABCDEF", "/p/ABCDEF", "/healthz") * 3
                 ]
                 stats = await http.get(f"http://127.0.0.1:{proxy.stats_port}/stats;csv")
-    assert (creates, ballots, sockets) == ([200, 200, 429], [200, 200, 429], [200, 200, 429])
+    assert (creates, ballots, sockets, voters) == ([200, 200, 429],) * 4
     assert refused_json.status_code == refused_text.status_code == escaped.status_code == 429
     assert refused_json.headers["content-type"] == "application/json"
     assert set(refused_json.json()) == {"error"}
