@@ -1,14 +1,18 @@
-"""Errors as types: each carries its HTTP status and a message that is safe to show a person."""
+"""Errors as types: each carries its HTTP status and a message that is safe to show a person.
+
+Plain exceptions: the domain, the store and the services raise them without knowing any web framework; only
+polls.web turns them into answers (a JSON error, a fragment, a page, a websocket close)."""
 
 from __future__ import annotations
 
-from sanic.exceptions import SanicException
 
-
-class PollsError(SanicException):
+class PollsError(Exception):
     status_code = 400
     message = "The request could not be handled."
-    quiet = True
+    quiet = True  # a person's mistake, not ours: not logged (Sanic's error handler reads this attribute)
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
 
 
 class InvalidInput(PollsError):
