@@ -10,7 +10,7 @@ socket connects or the broker comes back) and is pushed to every local watcher o
   second, not every vote, and the first change after a quiet spell goes out at once.
 - Rendered once: each payload is rendered (and framed) once per version and format, not per socket.
 - Written without waiting: a socket that can take the frame now gets it written straight away; only a
-  socket whose buffer is full is served by a coroutine that waits for it, with a timeout.
+  socket whose buffer is full is served by a task in the background that waits for it, with a timeout.
 - In order: every socket accepts only versions above the highest it has been given, and while a slow
   send to it is in flight, newer snapshots replace one another in its single pending slot, so a slow
   socket gets the latest tally, not a backlog. A socket whose send fails or stalls is dropped.
@@ -196,7 +196,8 @@ class Hub:
         """Take a snapshot for the local watchers of its poll, unless they have it or a newer one.
 
         Pushed now if the poll's interval is over, else held for the end of it. Returns once every
-        socket that could take it at once has it (slow ones are served in the background)."""
+        socket that could take it at once has it; slow ones are served in the background, so no socket's
+        speed holds up the caller (a vote's acknowledgement waits for its snapshot's delivery)."""
         code = results.code
         if code not in self._watchers:
             return
@@ -216,9 +217,12 @@ class Hub:
         if wait > 0:
             self._held[code] = loop.call_later(wait, self._push_held, code)
             return
-        slow = self._push(code)
-        if slow:
-            await asyncio.gather(*slow)
+        self._in_background(self._push(code))
+
+    async def idle(self) -> None:
+        """Wait until the sends in the background are done (each ends within the send timeout)."""
+        while self._slow:
+            await asyncio.gather(*self._slow, return_exceptions=True)
 
     async def resync(self) -> None:
         """Re-read every watched poll from PostgreSQL, e.g. after the broker connection came back."""
@@ -249,8 +253,11 @@ class Hub:
 
     def _push_held(self, code: str) -> None:
         self._held.pop(code, None)
-        for coroutine in self._push(code):
-            task = asyncio.ensure_future(coroutine)
+        self._in_background(self._push(code))
+
+    def _in_background(self, sends: list[Coroutine[Any, Any, None]]) -> None:
+        for send in sends:
+            task = asyncio.ensure_future(send)
             self._slow.add(task)
             task.add_done_callback(self._slow.discard)
 

@@ -75,6 +75,13 @@ class FastSocket(Socket):
         return True
 
 
+async def delivered(hub: Hub, snapshot: Results) -> None:
+    """Deliver, then wait for the sends the hub left in the background (sockets without a write of their
+    own always take that way), so that what each socket received can be read."""
+    await hub.deliver(snapshot)
+    await hub.idle()
+
+
 def framed(text: str) -> bytes:
     return text.encode()
 
@@ -94,8 +101,8 @@ async def test_every_watcher_of_the_poll_gets_each_newer_version_and_no_other_po
     await hub.watch("ABCDEF", "json", a.send)
     await hub.watch("ABCDEF", "html", b.send)
     await hub.watch("OTHERS", "json", other.send)
-    await hub.deliver(results(2))
-    await hub.deliver(results(3))
+    await delivered(hub, results(2))
+    await delivered(hub, results(3))
     assert a.received == b.received == [1, 2, 3]
     assert other.received == [1]
 
@@ -105,7 +112,7 @@ async def test_an_older_or_repeated_version_is_never_sent():
     socket = Socket()
     await hub.watch("ABCDEF", "json", socket.send)
     for version in (4, 5, 7, 6, 7):
-        await hub.deliver(results(version))
+        await delivered(hub, results(version))
     assert socket.received == [5, 7]
 
 
@@ -127,7 +134,7 @@ async def test_each_version_is_rendered_once_per_format_however_many_watch():
     for i, socket in enumerate(sockets):
         await hub.watch("ABCDEF", "json" if i % 2 else "html", socket.send)
     renders.clear()
-    await hub.deliver(results(1))
+    await delivered(hub, results(1))
     assert renders == [1, 1]
     assert all(s.received[-1] == 1 for s in sockets)
 
@@ -138,10 +145,10 @@ async def test_a_broken_socket_is_dropped_and_the_others_still_get_updates():
     await hub.watch("ABCDEF", "json", good.send)
     watcher = await hub.watch("ABCDEF", "json", broken.send)
     broken.broken = True
-    await hub.deliver(results(1))
+    await delivered(hub, results(1))
     assert hub.watcher_count("ABCDEF") == 1
     assert watcher.closed
-    await hub.deliver(results(2))
+    await delivered(hub, results(2))
     assert good.received == [0, 1, 2]
 
 
@@ -151,7 +158,7 @@ async def test_a_stalled_socket_is_dropped_after_the_send_timeout():
     await hub.watch("ABCDEF", "json", healthy.send)
     watcher = await hub.watch("ABCDEF", "json", stalled.send)
     stalled.delay = 5
-    await hub.deliver(results(1))
+    await delivered(hub, results(1))
     assert watcher.closed
     assert hub.watcher_count("ABCDEF") == 1
     assert healthy.received == [0, 1]
@@ -162,7 +169,7 @@ async def test_a_watcher_that_leaves_gets_nothing_more_and_the_poll_is_forgotten
     socket = Socket()
     watcher = await hub.watch("ABCDEF", "json", socket.send)
     hub.unwatch(watcher)
-    await hub.deliver(results(1))
+    await delivered(hub, results(1))
     assert socket.received == [0]
     assert hub.watched_codes == []
 
@@ -174,6 +181,7 @@ async def test_resync_rereads_every_watched_poll_from_the_database():
     await hub.watch("ABCDEF", "json", socket.send)
     db.snapshots["ABCDEF"] = results(4)
     await hub.resync()
+    await hub.idle()
     assert socket.received == [1, 4]
 
 
@@ -182,7 +190,7 @@ async def test_a_watcher_joining_after_a_newer_push_gets_the_newer_tally():
     hub = make_hub(db)
     first, late = Socket(), Socket()
     await hub.watch("ABCDEF", "json", first.send)
-    await hub.deliver(results(6))  # arrived from the bus; the database read below is older
+    await delivered(hub, results(6))  # arrived from the bus; the database read below is older
     await hub.watch("ABCDEF", "json", late.send)
     assert late.received == [6]
 
@@ -221,9 +229,9 @@ async def test_updates_are_coalesced_to_one_push_per_interval_and_the_newest_win
     hub = make_hub(Database(results(0)), interval=0.2)
     socket = Socket()
     await hub.watch("ABCDEF", "json", socket.send)
-    await hub.deliver(results(1))  # the first change after a quiet spell goes out at once
+    await delivered(hub, results(1))  # the first change after a quiet spell goes out at once
     for version in (2, 3, 4):
-        await hub.deliver(results(version))
+        await delivered(hub, results(version))
     assert socket.received == [0, 1]
     await asyncio.sleep(0.3)
     assert socket.received == [0, 1, 4]
@@ -240,7 +248,7 @@ async def test_a_socket_that_keeps_up_gets_the_frame_written_at_once_framed_once
     sockets = [FastSocket() for _ in range(20)]
     for socket in sockets:
         await hub.watch("ABCDEF", "json", socket.send, socket.write)
-    await hub.deliver(results(1))
+    await delivered(hub, results(1))
     assert all(s.frames == [1] for s in sockets)
     assert len(frames) == 1
 
@@ -249,7 +257,7 @@ async def test_a_socket_with_a_full_buffer_is_served_by_a_send_that_waits_for_it
     hub = make_hub(Database(results(0)), frame=framed)
     full = FastSocket(full=True)
     await hub.watch("ABCDEF", "json", full.send, full.write)
-    await hub.deliver(results(1))
+    await delivered(hub, results(1))
     assert full.frames == [] and full.received == [0, 1]
 
 
@@ -259,7 +267,7 @@ async def test_a_socket_that_fails_a_write_is_dropped():
     dropped = await hub.watch("ABCDEF", "json", broken.send, broken.write)
     await hub.watch("ABCDEF", "json", fine.send, fine.write)
     broken.broken = True
-    await hub.deliver(results(1))
+    await delivered(hub, results(1))
     assert dropped.closed and hub.watcher_count("ABCDEF") == 1
     assert fine.frames == [1]
 
@@ -308,3 +316,28 @@ async def test_a_poll_with_thousands_of_local_screens_is_pushed_less_often():
     for _ in range(3000):
         await hub.watch("ABCDEF", "json", Socket().send)
     assert hub._interval_for("ABCDEF") == 0.25
+
+
+async def test_a_socket_that_never_reads_does_not_hold_up_a_delivery_and_the_others_get_it():
+    """A vote is acknowledged after its snapshot is delivered here: a screen whose peer stopped reading (its
+    buffer full, its send waiting forever) must not delay that, nor the screens that keep up."""
+    hub = Hub({"json": version_json}, load=Database(results(0)).load, send_timeout=3600, frame=framed)
+    never_reads = asyncio.Event()  # never set: the send waits until the socket is dropped
+    started: list[str] = []
+
+    async def stuck(payload: str) -> None:
+        started.append(payload)
+        await never_reads.wait()
+
+    fine = FastSocket()
+    await hub.watch("ABCDEF", "json", fine.send, fine.write)
+    stuck_watcher = await hub.watch("ABCDEF", "json", FastSocket().send, lambda frame: False)
+    stuck_watcher.send = stuck
+    async with asyncio.timeout(30):  # a deadline, not a measurement: waiting for the stuck send would hang
+        await hub.deliver(results(1))
+        await hub.deliver(results(2))
+        while not started:  # the stuck socket's send starts in the background
+            await asyncio.sleep(0)
+    assert fine.frames == [1, 2]
+    assert started == [version_json(results(1))]  # in the background, still waiting; version 2 is pending
+    hub.unwatch(stuck_watcher)
