@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from typing import get_type_hints
 
 
 class ConfigError(ValueError):
@@ -15,6 +16,7 @@ class ConfigError(ValueError):
 
 _INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _EXCHANGE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+_FROM_TEXT: dict[object, Callable[[str], object]] = {str: str, int: int, float: float}
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,13 @@ class Config:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         environ = os.environ if environ is None else environ
+        types = get_type_hints(cls)  # the fields' types as classes, however the annotations are written
         values: dict[str, object] = {}
         for field in fields(cls):
             raw = environ.get(cls.variable(field.name))
             if raw is None:
                 continue
-            values[field.name] = cls._convert(field.name, field.type, raw.strip())
+            values[field.name] = cls._convert(field.name, types[field.name], raw.strip())
         if not values.get("instance"):
             values["instance"] = socket.gethostname()
         config = cls(**values)
@@ -76,11 +79,11 @@ class Config:
 
     @classmethod
     def _convert(cls, name: str, kind: object, raw: str) -> object:
-        target = {"int": int, "float": float}.get(str(kind))
-        if target is None:
-            return raw
+        convert = _FROM_TEXT.get(kind)
+        if convert is None:
+            raise TypeError(f"no conversion from text for {name}: {kind!r}")
         try:
-            return target(raw)
+            return convert(raw)
         except ValueError:
             raise cls._error(name, f"is not a number: {raw!r}") from None
 

@@ -17,7 +17,6 @@ QUESTION_MAX = 300
 LABEL_MAX = 120
 OPTIONS_MIN, OPTIONS_MAX = 2, 20
 KINDS = ("single", "multiple")
-STATUSES = ("open", "closed")
 NOT_ISSUED = "voter must be an id issued by POST /api/voters."
 
 # Join codes avoid characters that are confused when read aloud or from a projector (0/O, 1/I/L).

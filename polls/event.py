@@ -76,7 +76,6 @@ class EventView:
 
     event: Event
     results: Results | None
-    participants: int = 0
 
     @property
     def code(self) -> str:

@@ -26,10 +26,6 @@ class Presence:
     participants: dict[str, int]  # event code -> participants connected to this instance
 
 
-def results_dict(results: Results) -> dict[str, Any]:
-    return results.as_dict()
-
-
 def _results(data: dict[str, Any]) -> Results:
     options = tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])
     return Results(str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options)

@@ -308,7 +308,7 @@ def templates() -> Templates:
 POLL = Poll("K7QH3M", "Lunch?", "single", 1, "open", (Option(1, "Pizza"), Option(2, "Tacos & more")))
 RESULTS = Results(POLL.code, 3, 4, "open", (OptionResult(1, "Pizza", 3), OptionResult(2, "Tacos & more", 1)))
 QUESTION = Question(POLL, 1, "always", True, datetime.now(UTC), 1)
-VIEW = EventView(Event("ABCDEF", "Town hall", 2, POLL.code, (QUESTION,)), RESULTS, participants=5)
+VIEW = EventView(Event("ABCDEF", "Town hall", 2, POLL.code, (QUESTION,)), RESULTS)
 URL = "http://polls.example/p/K7QH3M"
 PAGE_CONTEXTS = {
     "home.html": {},
