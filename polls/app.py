@@ -25,6 +25,7 @@ from polls.store import Database, EventStore, PollStore, migrate
 from polls.store.idempotency import IdempotencyKeys
 from polls.store.keys import shared_key
 from polls.voters import VoterIds
+from polls.web import App
 from polls.web.api import api
 from polls.web.errors import setup_errors
 from polls.web.event_pages import event_pages
@@ -57,9 +58,9 @@ error message and close code 4404. The pages' own sockets (`/p/{code}/live`, `/e
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
 
 
-def setup_database(app: Sanic, database: Database, voter_ids: VoterIds) -> None:
+def setup_database(app: App, database: Database, voter_ids: VoterIds) -> None:
     @app.before_server_start
-    async def open_database(app: Sanic) -> None:
+    async def open_database(app: App) -> None:
         await database.open()
         async with database.pool.acquire() as connection:
             applied = await migrate(connection)
@@ -68,35 +69,35 @@ def setup_database(app: Sanic, database: Database, voter_ids: VoterIds) -> None:
         voter_ids.use_key(await shared_key(database, "voter_ids"))
 
     @app.after_server_stop
-    async def close_database(app: Sanic) -> None:
+    async def close_database(app: App) -> None:
         await database.close()
 
 
-def setup_bus(app: Sanic, bus: LiveBus) -> None:
+def setup_bus(app: App, bus: LiveBus) -> None:
     @app.before_server_start
-    async def start_bus(app: Sanic) -> None:
+    async def start_bus(app: App) -> None:
         await bus.start()
 
     @app.after_server_stop
-    async def stop_bus(app: Sanic) -> None:
+    async def stop_bus(app: App) -> None:
         await bus.stop()
 
 
-def setup_live(app: Sanic, *hubs: Hub) -> None:
+def setup_live(app: App, *hubs: Hub) -> None:
     # Before Sanic's own listener cancels the websocket handlers (which closes them with 1000). Shutdown
     # listeners run in reverse priority order, so the lowest priority runs first.
     @app.listener("before_server_stop", priority=-100)
-    async def send_sockets_elsewhere(app: Sanic) -> None:
+    async def send_sockets_elsewhere(app: App) -> None:
         await asyncio.gather(*(hub.close_all() for hub in hubs))
 
 
-def setup_drain(app: Sanic, drain: Drain) -> None:
+def setup_drain(app: App, drain: Drain) -> None:
     """SIGTERM drains before it stops (see Drain); a second SIGTERM stops at once. Sanic's own handler,
     which this replaces, would close the listening socket first, and HAProxy's retries would then be the
     only thing between the requests of the next moments and an error."""
 
     @app.after_server_start
-    async def drain_on_sigterm(app: Sanic) -> None:
+    async def drain_on_sigterm(app: App) -> None:
         loop = asyncio.get_running_loop()
 
         def on_sigterm() -> None:
@@ -111,7 +112,7 @@ def setup_drain(app: Sanic, drain: Drain) -> None:
 
 
 def setup_event_clock(
-    app: Sanic, events: EventService, bus: LiveBus, board: PresenceBoard, keys: IdempotencyKeys
+    app: App, events: EventService, bus: LiveBus, board: PresenceBoard, keys: IdempotencyKeys
 ) -> None:
     """Small loops per replica: close questions whose countdown ran out (any replica may; the database
     lets one of them close each), tell the others how many participants are connected here, and forget
@@ -130,13 +131,13 @@ def setup_event_clock(
         await bus.publish(board.local())
 
     @app.after_server_start
-    async def start_clock(app: Sanic) -> None:
+    async def start_clock(app: App) -> None:
         tasks.append(asyncio.create_task(every(0.5, events.close_expired), name="countdowns"))
         tasks.append(asyncio.create_task(every(PRESENCE_INTERVAL, report_presence), name="presence"))
         tasks.append(asyncio.create_task(every(600, keys.expire), name="idempotency-keys"))
 
     @app.before_server_stop
-    async def stop_clock(app: Sanic) -> None:
+    async def stop_clock(app: App) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -160,7 +161,7 @@ def route_snapshots(
     return on_snapshot
 
 
-def exclude_websockets_from_openapi(app: Sanic) -> None:
+def exclude_websockets_from_openapi(app: App) -> None:
     """OpenAPI cannot describe a websocket (the description lists them). Sanic registers a websocket's
     handler wrapped in a partial, so sanic-ext's decorators on the function do not reach the route."""
     for route in app.router.routes:
@@ -168,13 +169,13 @@ def exclude_websockets_from_openapi(app: Sanic) -> None:
             openapi.exclude()(route.handler)
 
 
-def setup_instance_header(app: Sanic, instance: str) -> None:
+def setup_instance_header(app: App, instance: str) -> None:
     @app.on_response
     async def add_instance(request: Request, response: HTTPResponse) -> None:
         response.headers["X-Instance"] = instance
 
 
-def create_app(config: Config | None = None) -> Sanic:
+def create_app(config: Config | None = None) -> App:
     config = config or Config.from_env()
     webclient = Path(config.webclient_dir) if config.webclient_dir else WEBCLIENT
 
@@ -206,13 +207,18 @@ def create_app(config: Config | None = None) -> Sanic:
         webclient / "templates", load_translations(webclient / "locales"), static_version=__version__
     )
     event_store = EventStore(database)
-    live = {"interval": config.live_interval, "frame": text_frame}
-    hub = Hub({"json": live_json, **templates.results_renderers()}, load=store.results, **live)
+    hub = Hub(
+        {"json": live_json, **templates.results_renderers()},
+        load=store.results,
+        interval=config.live_interval,
+        frame=text_frame,
+    )
     event_hub = EventHub(
         {"json": live_event_json, **templates.event_renderers()},
         load=event_store.view,
         voters_with_ballots=store.voters_with_ballots,
-        **live,
+        interval=config.live_interval,
+        frame=text_frame,
     )
     board = PresenceBoard(config.instance, event_hub)
 

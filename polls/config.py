@@ -7,7 +7,7 @@ import re
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import get_type_hints
+from typing import Any, get_type_hints
 
 
 class ConfigError(ValueError):
@@ -65,7 +65,7 @@ class Config:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         environ = os.environ if environ is None else environ
         types = get_type_hints(cls)  # the fields' types as classes, however the annotations are written
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each converted to its field's type
         for field in fields(cls):
             raw = environ.get(cls.variable(field.name))
             if raw is None:

@@ -29,8 +29,8 @@ WHERE p.id = $1 ORDER BY o.id
 """
 
 
-def _questions(rows: list) -> tuple[Question, ...]:
-    grouped: dict[int, list] = {}
+def _questions(rows: list[asyncpg.Record]) -> tuple[Question, ...]:
+    grouped: dict[int, list[asyncpg.Record]] = {}
     for row in rows:
         grouped.setdefault(row["id"], []).append(row)
     questions = []
@@ -117,7 +117,7 @@ class EventStore:
         found = await self.database.run.fetchval("SELECT admin_hash FROM events WHERE code = $1", code)
         if found is None:
             raise EventNotFound()
-        return found
+        return str(found)
 
     async def get_event(self, code: str) -> Event:
         async with self.database.acquire() as connection:
@@ -152,7 +152,7 @@ class EventStore:
         )
         if event_id is None:
             raise EventNotFound()
-        return event_id
+        return int(event_id)
 
     @staticmethod
     async def _question_id(connection: asyncpg.Connection, event_id: int, poll_code: str) -> int:
@@ -161,7 +161,7 @@ class EventStore:
         )
         if poll_id is None:
             raise PollNotFound("There is no question with that code in this event.")
-        return poll_id
+        return int(poll_id)
 
     async def change(self, code: str, poll_code: str | None, statement: str, *args: Any) -> None:
         """Run one change and bump the event's version, in one transaction. The statement gets $1 = the

@@ -46,7 +46,7 @@ WHERE p.code = $1 ORDER BY o.id
 """
 
 
-def _results(code: str, rows: list) -> Results:
+def _results(code: str, rows: list[asyncpg.Record]) -> Results:
     if not rows:
         raise PollNotFound()
     first = rows[0]
@@ -105,7 +105,7 @@ class PollStore:
         found = await self.database.run.fetchval("SELECT admin_hash FROM polls WHERE code = $1", code)
         if found is None:
             raise PollNotFound()
-        return found
+        return str(found)
 
     async def event_admin_hash(self, code: str) -> str:
         """The admin hash of the event that the poll is a question of."""
@@ -114,7 +114,7 @@ class PollStore:
         )
         if found is None:
             raise PollNotFound()
-        return found
+        return str(found)
 
     async def voters_with_ballots(self, code: str, voters: set[str]) -> set[str]:
         """Which of these voters have a ballot in the poll (its current round)."""
@@ -165,7 +165,7 @@ class PollStore:
         )
         if version is None:
             raise PollNotFound()
-        return version
+        return int(version)
 
     async def results(self, code: str) -> Results:
         """One consistent snapshot: the version, the voter count and every option's count."""

@@ -139,7 +139,7 @@ class Database:
             async with asyncio.timeout(limit), self._health_lock:
                 if self._health is None or self._health.is_closed():
                     self._health = await asyncpg.connect(self.dsn)
-                return await self._health.fetchval("SELECT 1") == 1
+                return bool(await self._health.fetchval("SELECT 1") == 1)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             if self._health is not None:
                 self._health.terminate()

@@ -11,17 +11,18 @@ import logging
 from typing import Any
 
 import asyncpg
-from sanic import Request, Sanic
+from sanic import Request
 from sanic.exceptions import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
 from polls.errors import PollsError, Unavailable
+from polls.web import App
 from polls.web.render import Templates
 
 log = logging.getLogger("polls.web")
 
-_FRIENDLY = {
+_FRIENDLY: dict[type[SanicException], str] = {
     NotFound: "Nothing lives at this address.",
     MethodNotAllowed: "This address does not take that method.",
     PayloadTooLarge: "The request body is too large.",
@@ -87,13 +88,13 @@ class SocketErrorHandler(ErrorHandler):
             ErrorHandler.log(request, exception)
 
 
-def setup_errors(app: Sanic, templates: Templates) -> None:
+def setup_errors(app: App, templates: Templates) -> None:
     def render_error(request: Request, exception: Exception) -> HTTPResponse:
         status, message = describe(exception)
         if request.path.startswith("/api") or request.headers.get("Accept", "").startswith(
             "application/json"
         ):
-            response = json({"error": message}, status=status)
+            response: HTTPResponse = json({"error": message}, status=status)
         else:
             response = templates.respond(
                 request, "error.html", "_error.html", status=status, status_code=status, message=message

@@ -5,8 +5,6 @@ pushed over the page's websocket; the full page includes the same fragment."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
@@ -16,42 +14,13 @@ from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.service import PollService
 from polls.voters import VoterIds
+from polls.web.forms import Form, ballot_form, event_form, form_number, question_form
 from polls.web.idempotency import Idempotency
-from polls.web.pages import ballot_form, form_number, keep_voter, voter_of
+from polls.web.pages import keep_voter, voter_of
 from polls.web.render import Templates, base_url, qr_svg
 from polls.web.security import admin_token, remember_admin
 
 event_pages = Blueprint("event_pages")
-
-
-def event_form(form: Any) -> dict[str, Any]:
-    """The home page's event form as the API's body: questions are blocks separated by a blank line,
-    each a question on its first line and one option per further line."""
-    blocks = [
-        block for block in form.get("questions", "").replace("\r\n", "\n").split("\n\n") if block.strip()
-    ]
-    questions = []
-    for block in blocks:
-        lines = [line for line in block.split("\n") if line.strip()]
-        questions.append(
-            {"question": lines[0], "options": lines[1:], "visibility": form.get("visibility", "always")}
-        )
-    return {"title": form.get("title", ""), "questions": questions}
-
-
-def question_form(form: Any) -> dict[str, Any]:
-    kind = form.get("kind", "single")
-    raw_max = (form.get("max_choices") or "").strip()
-    max_choices = form_number(raw_max)
-    if raw_max and max_choices is None:
-        raise InvalidInput("Maximum choices must be a whole number.")
-    return {
-        "question": form.get("question_text", ""),
-        "options": [line for line in form.get("options", "").splitlines() if line.strip()],
-        "kind": kind,
-        "max_choices": max_choices if kind == "multiple" else None,
-        "visibility": form.get("visibility", "always"),
-    }
 
 
 def is_htmx(request: Request) -> bool:
@@ -89,7 +58,7 @@ async def create_event(request: Request, events: EventService, once: Idempotency
     """Create an event from the home page's form and go to its control page"""
 
     async def create() -> HTTPResponse:
-        event, token = await events.create_event(event_form(request.form))
+        event, token = await events.create_event(event_form(Form(request)))
         control = f"/e/{event.code}/control?token={token}"
         if is_htmx(request):
             return empty(status=204, headers={"HX-Redirect": control})
@@ -130,11 +99,12 @@ async def vote(
 ) -> HTTPResponse:
     """Cast or change this phone's answer to a question of the event"""
     event = await events.get_event(code)
-    question = event.question(request.form.get("question", ""))
+    form = Form(request)
+    question = event.question(form.text("question"))
     if question is None:
         raise InvalidInput("That question is not part of this event.")
     voter = voter_of(request, voter_ids)
-    body = ballot_form(request.form, voter)
+    body = ballot_form(form, voter)
     await polls.cast_ballot(question.code, body)
     if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer
         return keep_voter(request, redirect(f"/e/{event.code}", status=303), voter)
@@ -197,9 +167,9 @@ async def control_action(
     """One presenter action from the control view; the control region is pushed to every control screen"""
 
     async def act() -> HTTPResponse:
-        token = request.headers.get("X-Admin-Token") or request.form.get("token")
-        form = request.form
-        question = form.get("question", "")
+        form = Form(request)
+        token = request.headers.get("X-Admin-Token") or form.text("token")
+        question = form.text("question")
         match action:
             case "go-live":
                 await events.set_live(code, token, question or None)
@@ -210,7 +180,7 @@ async def control_action(
             case "reset":
                 await events.reset(code, token, question)
             case "countdown":
-                await events.start_countdown(code, token, question, form_number(form.get("seconds", "")))
+                await events.start_countdown(code, token, question, form_number(form.text("seconds")))
             case "delete":
                 await events.delete_question(code, token, question)
             case "add":

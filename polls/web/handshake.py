@@ -19,7 +19,7 @@ class _NamedHandshake(HttpProtocol):
         if data.startswith(SWITCHING_PROTOCOLS):
             status_end = data.index(b"\r\n") + 2
             data = data[:status_end] + self.header_line + data[status_end:]
-        await super().send(data)
+        await super().send(data)  # type: ignore[no-untyped-call]  # Sanic's send is not annotated
 
 
 def instance_protocol(instance: str) -> type[WebSocketProtocol]:

@@ -26,7 +26,7 @@ def text_frame(text: str) -> bytes:
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
 
 
-def frame_writer(ws: Any):
+def frame_writer(ws: Any) -> Callable[[bytes], bool]:
     """Write a frame to this Sanic websocket at once, if it is open and keeping up; False otherwise."""
 
     def write(frame: bytes) -> bool:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
 
@@ -12,6 +9,7 @@ from polls.domain import Poll
 from polls.errors import InvalidInput
 from polls.service import PollService
 from polls.voters import VoterIds
+from polls.web.forms import Form, ballot_form, poll_form
 from polls.web.idempotency import Idempotency
 from polls.web.render import Templates, base_url, qr_svg
 from polls.web.security import admin_token, is_https, remember_admin
@@ -20,35 +18,6 @@ pages = Blueprint("pages")
 
 VOTER_COOKIE = "polls_voter"
 VOTER_COOKIE_AGE = 365 * 24 * 3600
-# ASCII digits only ("²".isdigit() is true, yet int() refuses it), and few enough for int() and a bigint.
-_FORM_NUMBER = re.compile(r"[0-9]{1,18}")
-
-
-def form_number(raw: str) -> int | None:
-    """A form field's whole number, or None if the text is not one."""
-    return int(raw) if _FORM_NUMBER.fullmatch(raw) else None
-
-
-def poll_form(form: Any) -> dict[str, Any]:
-    """The create form's fields as the API's body: one option per line of the textarea."""
-    raw_max = (form.get("max_choices") or "").strip()
-    max_choices = form_number(raw_max)
-    if raw_max and max_choices is None:
-        raise InvalidInput("Maximum choices must be a whole number.")
-    return {
-        "question": form.get("question", ""),
-        "options": [line for line in form.get("options", "").splitlines() if line.strip()],
-        "kind": form.get("kind", "single"),
-        "max_choices": max_choices if form.get("kind") == "multiple" else None,
-    }
-
-
-def ballot_form(form: Any, voter: str) -> dict[str, Any]:
-    chosen = [form_number(value) for value in form.getlist("option") or []]
-    options = [option for option in chosen if option is not None]
-    if len(options) != len(chosen):
-        raise InvalidInput("Choose from the options shown.")
-    return {"voter": voter, "options": options}
 
 
 def voter_of(request: Request, voter_ids: VoterIds) -> str:
@@ -56,7 +25,7 @@ def voter_of(request: Request, voter_ids: VoterIds) -> str:
     place of a cookie that is no id this service issued, which would otherwise have every ballot of the
     browser refused."""
     cookie = request.cookies.get(VOTER_COOKIE)
-    return cookie if voter_ids.issued(cookie) else voter_ids.issue()
+    return cookie if isinstance(cookie, str) and voter_ids.issued(cookie) else voter_ids.issue()
 
 
 def keep_voter(request: Request, response: HTTPResponse, voter: str) -> HTTPResponse:
@@ -87,7 +56,7 @@ async def create_poll(request: Request, polls: PollService, once: Idempotency) -
     """Create a poll from the home page's form and go to its admin page"""
 
     async def create() -> HTTPResponse:
-        poll, token = await polls.create_poll(poll_form(request.form))
+        poll, token = await polls.create_poll(poll_form(Form(request)))
         admin = f"/p/{poll.code}/admin?token={token}"
         if request.headers.get("HX-Request") == "true":
             return empty(status=204, headers={"HX-Redirect": admin})
@@ -115,7 +84,7 @@ async def vote(
     """Cast or change this browser's ballot from the voting page"""
     poll = await polls.standalone_poll(code)
     voter = voter_of(request, voter_ids)
-    body = ballot_form(request.form, voter)
+    body = ballot_form(Form(request), voter)
     await polls.cast_ballot(poll.code, body)
     response = templates.respond(
         request, "vote.html", "_ballot.html", poll=poll, chosen=tuple(body["options"]), message="received"
@@ -156,10 +125,11 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
 @pages.post("/p/<code:str>/status")
 async def set_status(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
     """Open or close the poll from the admin page"""
-    status = request.form.get("status")
+    form = Form(request)
+    status = form.text("status")
     if status not in ("open", "closed"):
         raise InvalidInput("status must be 'open' or 'closed'.")
-    token = request.form.get("token", "")
+    token = form.text("token")
     poll = await polls.set_status(code, token, status)
     if request.headers.get("HX-Request") != "true":
         return redirect(request.app.url_for("pages.admin", code=poll.code), status=303)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from sanic import Request, Sanic
+from sanic import Request
 from sanic.response import HTTPResponse, json
+
+from polls.web import App
 
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -38,7 +40,7 @@ def same_origin(request: Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    return urlsplit(origin).netloc.lower() == request.host.lower()
+    return bool(urlsplit(origin).netloc.lower() == str(request.host).lower())
 
 
 ADMIN_COOKIE_AGE = 30 * 24 * 3600
@@ -69,7 +71,7 @@ def remember_admin(request: Request, response: HTTPResponse, code: str, token: s
     return response
 
 
-def setup_security(app: Sanic) -> None:
+def setup_security(app: App) -> None:
     @app.on_request
     async def refuse_foreign_websockets(request: Request) -> HTTPResponse | None:
         if request.headers.get("Upgrade", "").lower() == "websocket" and not same_origin(request):
