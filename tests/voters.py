@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -20,13 +21,15 @@ def ask_voter(client: Any) -> str:
 
 
 def get_voter(base_url: str, within: float = 30.0) -> str:
-    """From a running replica or the stack, for a test outside an event loop (new_voter's waits)."""
+    """From a running replica or the stack, for a test that cannot await: new_voter in a loop of its own,
+    on a thread of its own (so it works inside another loop too, which it blocks meanwhile)."""
 
     async def ask() -> str:
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
             return await new_voter(http, within)
 
-    return asyncio.run(ask())
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, ask()).result()
 
 
 async def new_voter(http: httpx.AsyncClient, within: float = 30.0) -> str:

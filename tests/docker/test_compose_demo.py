@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
 import subprocess
 import time
 
@@ -18,6 +17,7 @@ import httpx
 import pytest
 import websockets
 
+from tests import api_client
 from tests.docker.conftest import URL, Compose, haproxy_servers, wait_for
 from tests.e2e.clients import Screen, wait_until_shown
 from tests.voters import named_voter, new_voter
@@ -31,17 +31,11 @@ SCREENS = 16
 
 
 def new_poll(options: int = 3) -> str:
-    created = httpx.post(
-        f"{URL}/api/polls", json={"question": "Docker?", "options": list("abcdefgh")[:options]}
-    )
-    assert created.status_code == 201, created.text
-    code = created.json()["code"]
-    assert re.fullmatch(r"[A-Za-z0-9]+", code)
-    return code
+    return api_client.new_poll(URL, "Docker?", list("abcdefgh")[:options])["code"]
 
 
 def results(code: str) -> dict:
-    return httpx.get(f"{URL}/api/polls/{code}/results", timeout=10).json()
+    return api_client.poll_results(URL, code)
 
 
 def instances_seen(requests: int = 24) -> set[str]:

@@ -13,7 +13,6 @@ import httpx
 from playwright.async_api import Browser, ConsoleMessage, Page
 
 from tests.e2e.clients import Screen
-from tests.voters import named_new_voter
 
 ANY = object()  # a screen may show any results
 
@@ -80,13 +79,6 @@ class Presenter:
 
     async def event(self) -> dict:
         return await self.call("GET", "")
-
-
-async def vote(http: httpx.AsyncClient, question: str, voter: str, options: list[int]) -> None:
-    """The named voter's ballot, with the id the stack issued to that name."""
-    body = {"voter": await named_new_voter(http, voter), "options": options}
-    response = await http.post(f"/api/polls/{question}/votes", json=body)
-    assert response.status_code == 200, response.text
 
 
 async def database_counts(database_url: str, event: str) -> dict[str, dict[int, tuple[int, int]]]:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.api_client import vote
 from tests.e2e import test_browser
 from tests.e2e.events import (
     Presenter,
@@ -27,7 +28,6 @@ from tests.e2e.events import (
     mark_loaded,
     open_page,
     still_loaded,
-    vote,
 )
 from tests.e2e.test_browser import PHONE, PROJECTOR
 from tests.voters import new_voter
@@ -252,7 +252,7 @@ async def test_a_phone_keeps_the_choice_it_has_not_sent_yet_while_other_answers_
         await phone.goto(f"{stack.url}/e/{presenter.code}")
         await expect(phone.locator(".live-indicator")).to_have_attribute("data-live", "on")
         await phone.locator("#ballot label.choice").filter(has_text="No").click()
-        await vote(http, question, "someone-else-0001", [1])
+        await vote(stack.url, question, "someone-else-0001", [1])
         await expect_answers([phone], 1)
         await expect(phone.locator("#ballot").get_by_label("No")).to_be_checked()
         await phone.locator("#ballot").get_by_role("button", name="Send answer").click()
@@ -261,7 +261,7 @@ async def test_a_phone_keeps_the_choice_it_has_not_sent_yet_while_other_answers_
 
         # A change of mind, not sent yet, while another answer arrives: still the new choice when sent.
         await phone.locator("#ballot label.choice").filter(has_text="Yes").click()
-        await vote(http, question, "someone-else-0002", [1])
+        await vote(stack.url, question, "someone-else-0002", [1])
         await expect_answers([phone], 3)
         await expect(phone.locator("#ballot").get_by_label("Yes")).to_be_checked()
         await phone.locator("#ballot").get_by_role("button", name="Change answer").click()
@@ -355,7 +355,7 @@ async def test_screenshots_of_every_event_view_on_a_phone_and_a_big_screen(stack
         first = presenter.questions[0]
         await presenter.go_live(first)
         for i, option in enumerate([1, 1, 1, 2, 2, 3, 1, 2, 1]):
-            await vote(http, first, f"screenshot-{i:03d}", [option])
+            await vote(stack.url, first, f"screenshot-{i:03d}", [option])
         await presenter.countdown(first, 60)
 
     event_url = f"{stack.url}/e/{presenter.code}"

@@ -131,20 +131,6 @@ class Phones:
         return round(min(after) - moment, 3) if after else None
 
 
-async def new_poll(url: str, question: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        response = await http.post("/api/polls", json={"question": question, "options": ["a", "b", "c"]})
-        response.raise_for_status()
-        return response.json()
-
-
-async def results(url: str, code: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        response = await http.get(f"/api/polls/{code}/results")
-        response.raise_for_status()
-        return response.json()
-
-
 def health(stack: Stack, name: str) -> dict[str, Any]:
     """A replica's own /healthz body ({} while it does not answer)."""
     try:

@@ -15,14 +15,13 @@ import time
 import httpx
 import pytest
 
+from tests.api_client import create_poll, results
 from tests.e2e.clients import wait_until_shown
 from tests.e2e.test_end_to_end import database_tally
 from tests.e2e.test_failover import ballots_of
 from tests.faults.load import (
     Phones,
-    new_poll,
     record_figures,
-    results,
     seconds_until,
     stop_screens,
     wait_until,
@@ -55,7 +54,7 @@ def stats_pid(stats_url: str) -> int | None:
 
 
 async def test_reloading_haproxy_while_voting_gives_no_client_an_error(stack, database_url, artifacts):
-    code = (await new_poll(stack.url, "Reload?"))["code"]
+    code = (await create_poll(stack.url, "Reload?"))["code"]
     screens = await watching_screens(stack, code, SCREENS)
     phones = Phones(stack.url, code, rate=RATE, limit=RATE * 120, seconds=120, prefix="reload").start()
     await wait_until(lambda: len(phones.acknowledged) >= RATE, 20, "votes acknowledged before the reloads")

@@ -24,14 +24,13 @@ import websockets
 from polls.app import create_app
 from polls.config import Config
 from polls.errors import Unavailable
+from tests.api_client import create_event, create_poll, results
 from tests.e2e.clients import wait_until_shown
 from tests.e2e.test_end_to_end import database_tally
 from tests.e2e.test_failover import ballots_of
 from tests.faults.load import (
     Phones,
-    new_poll,
     record_figures,
-    results,
     seconds_until,
     stop_screens,
     wait_until,
@@ -48,14 +47,6 @@ VOTING_AFTER = 2.0  # seconds of voting after the recovery
 # What a client must never read in an error: the database's own words.
 DB_WORDS = re.compile(r"asyncpg|Traceback|Errno|database system|Connect call failed|terminating", re.I)
 ACCEPTED = {"200", "503 from a replica", "503 from HAProxy"}
-
-
-async def new_event(url: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        body = {"title": "Sweep", "questions": [{"question": "Q?", "options": ["a", "b"]}]}
-        response = await http.post("/api/events", json=body)
-        response.raise_for_status()
-        return response.json()
 
 
 def json_body(route: str, question: str, voter: str) -> dict[str, Any]:
@@ -159,8 +150,8 @@ async def socket_outcome(url: str) -> str:
 async def test_postgres_stop_and_start_under_load_answers_only_503_and_loses_nothing(
     stack, private_postgres, database_url, artifacts
 ):
-    poll = await new_poll(stack.url, "Restart?")
-    event = await new_event(stack.url)
+    poll = await create_poll(stack.url, "Restart?")
+    event = await create_event(stack.url, "Sweep", [{"question": "Q?", "options": ["a", "b"]}])
     code = poll["code"]
     processes = {name: stack.pid(name) for name in ("haproxy", "web-1", "web-2")}
     screens = await watching_screens(stack, code, SCREENS)

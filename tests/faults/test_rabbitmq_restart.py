@@ -13,15 +13,14 @@ import time
 
 import pytest
 
+from tests.api_client import create_poll, results
 from tests.e2e.clients import wait_until_shown
 from tests.e2e.test_end_to_end import database_tally
 from tests.e2e.test_failover import ballots_of
 from tests.faults.load import (
     Phones,
     health,
-    new_poll,
     record_figures,
-    results,
     seconds_until,
     stop_screens,
     wait_until,
@@ -44,7 +43,7 @@ def bus_states(stack) -> set[str]:
 async def test_screens_are_current_again_soon_after_rabbitmq_returns_and_votes_never_stop(
     stack, private_rabbitmq, database_url, artifacts
 ):
-    code = (await new_poll(stack.url, "Broker?"))["code"]
+    code = (await create_poll(stack.url, "Broker?"))["code"]
     screens = await watching_screens(stack, code, SCREENS)
     phones = Phones(stack.url, code, rate=RATE, limit=RATE * 120, seconds=120, prefix="mq-restart").start()
     await wait_until(lambda: len(phones.acknowledged) >= RATE, 20, "votes acknowledged before the stop")

@@ -12,14 +12,13 @@ import time
 
 import pytest
 
+from tests.api_client import create_poll, results
 from tests.e2e.clients import wait_until_shown
 from tests.e2e.test_end_to_end import database_tally
 from tests.e2e.test_failover import ballots_of
 from tests.faults.load import (
     Phones,
-    new_poll,
     record_figures,
-    results,
     stop_screens,
     wait_until,
     watching_screens,
@@ -35,7 +34,7 @@ REPLICAS = ("web-1", "web-2")
 async def test_a_rolling_sigterm_restart_of_every_replica_gives_no_client_an_error(
     stack, database_url, artifacts
 ):
-    code = (await new_poll(stack.url, "Rolling?"))["code"]
+    code = (await create_poll(stack.url, "Rolling?"))["code"]
     screens = await watching_screens(stack, code, SCREENS)
     phones = Phones(stack.url, code, rate=RATE, limit=RATE * 120, seconds=120, prefix="rolling").start()
     await wait_until(lambda: len(phones.acknowledged) >= RATE, 20, "votes acknowledged before the restarts")

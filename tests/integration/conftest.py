@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -13,14 +12,8 @@ from polls.app import create_app
 from polls.config import Config
 from polls.domain import NewPoll, Poll, new_join_code
 from polls.store import Database, PollStore, migrate
-from tests.processes import Replica
+from tests.processes import Replica, free_port
 from tests.voters import ask_voter
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

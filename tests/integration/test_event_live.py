@@ -10,13 +10,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.voters import named_new_voter, new_voter
-
-QUESTIONS = [
-    {"question": "First?", "options": ["a", "b"]},
-    {"question": "Second?", "options": ["x", "y", "z"], "visibility": "after_close"},
-    {"question": "Third?", "options": ["p", "q"], "visibility": "presenter"},
-]
+from tests.api_client import admin, codes, create_event, vote
+from tests.voters import new_voter
 
 
 class EventScreen:
@@ -50,36 +45,6 @@ class EventScreen:
         raise AssertionError(f"never seen; last message: {self.messages[-1] if self.messages else None}")
 
 
-async def create_event(base: str) -> dict:
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post("/api/events", json={"title": "Live event", "questions": QUESTIONS})
-        assert response.status_code == 201
-        return response.json()
-
-
-async def admin(base: str, event: dict, method: str, path: str, body: dict | None = None) -> dict:
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.request(
-            method,
-            f"/api/events/{event['code']}{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {event['admin_token']}"},
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-
-async def vote(base: str, question: str, voter: str, option: int) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        body = {"voter": await named_new_voter(http, voter), "options": [option]}
-        response = await http.post(f"/api/polls/{question}/votes", json=body)
-        assert response.status_code == 200, response.text
-
-
-def codes(event: dict) -> list[str]:
-    return [q["code"] for q in event["questions"]]
-
-
 async def test_screens_on_both_replicas_follow_the_presenter_and_the_votes(replicas):
     one, two = replicas
     event = await create_event(one.url)
@@ -90,13 +55,13 @@ async def test_screens_on_both_replicas_follow_the_presenter_and_the_votes(repli
         await admin(one.url, event, "PUT", "/live", {"question": first})
         live = await screen.until(lambda m: m["question"] and m["question"]["code"] == first)
         assert live["question"]["status"] == "open" and live["results"]["voters"] == 0
-        await vote(one.url, first, "event-voter-1", 2)
+        await vote(one.url, first, "event-voter-1", [2])
         counted = await screen.until(lambda m: m["results"] and m["results"]["voters"] == 1)
         assert [o["votes"] for o in counted["results"]["options"]] == [0, 1]
         await admin(one.url, event, "PUT", "/live", {"question": second})
         switched = await screen.until(lambda m: m["question"]["code"] == second)
         assert switched["results"] is None  # after_close: hidden while voting is open
-        await vote(two.url, second, "event-voter-1", 3)
+        await vote(two.url, second, "event-voter-1", [3])
         assert (await screen.until(lambda m: m["answers"] == 1))["results"] is None
         await admin(one.url, event, "POST", f"/questions/{second}/close")
         closed = await screen.until(lambda m: m["question"]["status"] == "closed")
@@ -113,7 +78,7 @@ async def test_presenter_only_results_never_reach_the_audience(replicas):
     third = codes(event)[2]
     async with EventScreen(f"{two.ws_url}/api/events/{event['code']}/live") as screen:
         await admin(one.url, event, "PUT", "/live", {"question": third})
-        await vote(one.url, third, "event-voter-2", 1)
+        await vote(one.url, third, "event-voter-2", [1])
         await admin(one.url, event, "POST", f"/questions/{third}/close")
         await screen.until(lambda m: m["question"] and m["question"]["status"] == "closed")
     assert all(m["results"] is None for m in screen.messages)

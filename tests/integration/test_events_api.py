@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from tests.api_client import codes
 from tests.voters import named_voter
 
 QUESTIONS = [
@@ -26,10 +27,6 @@ def event(client) -> dict:
 
 def auth(event: dict) -> dict:
     return {"Authorization": f"Bearer {event['admin_token']}"}
-
-
-def codes(event: dict) -> list[str]:
-    return [q["code"] for q in event["questions"]]
 
 
 def vote(client, question: str, voter: str, *options: int) -> int:

@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.api_client import new_event
 from tests.processes import Replica
 
 PAUSE = 15.0  # the paused replica's time between commit and answer: it is killed in it
@@ -64,11 +65,8 @@ def doomed(database_url, amqp_url, exchange_name, tmp_path) -> Iterator[Replica]
         replica.stop()
 
 
-def new_event(base: str) -> dict:
-    questions = [{"question": f"Q{i}?", "options": ["a", "b"]} for i in range(3)]
-    created = httpx.post(f"{base}/api/events", json={"title": "Drill", "questions": questions})
-    assert created.status_code == 201
-    return created.json()
+def drill(base: str) -> dict:
+    return new_event(base, "Drill", [{"question": f"Q{i}?", "options": ["a", "b"]} for i in range(3)])
 
 
 def writes(base: str, kind: str) -> Write:
@@ -108,7 +106,7 @@ def writes(base: str, kind: str) -> Write:
                 "SELECT count(*) FROM events WHERE title = $1",
                 (f"Page {marker}",),
             )
-    event = new_event(base)
+    event = drill(base)
     auth = {"Authorization": f"Bearer {event['admin_token']}"}
     first = event["questions"][0]["code"]
     match kind:

@@ -9,21 +9,8 @@ import httpx
 import pytest
 import websockets
 
+from tests.api_client import create_poll, results, vote
 from tests.processes import Replica
-from tests.voters import named_new_voter
-
-
-async def create_poll(base: str, options=("Yes", "No", "Maybe")) -> str:
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post("/api/polls", json={"question": "Live?", "options": list(options)})
-        return response.json()["code"]
-
-
-async def vote(http: httpx.AsyncClient, code: str, voter: str, option: int) -> int:
-    body = {"voter": await named_new_voter(http, voter), "options": [option]}
-    response = await http.post(f"/api/polls/{code}/votes", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()["version"]
 
 
 async def next_message(ws, within: float = 5.0) -> dict:
@@ -32,12 +19,11 @@ async def next_message(ws, within: float = 5.0) -> dict:
 
 async def test_a_client_gets_a_snapshot_at_once_then_each_change_from_any_replica(replicas):
     one, two = replicas
-    code = await create_poll(one.url)
+    code = (await create_poll(one.url, "Live?", ("Yes", "No", "Maybe")))["code"]
     async with websockets.connect(f"{two.ws_url}/api/polls/{code}/live") as ws:
         first = await next_message(ws)
         assert first["type"] == "results" and first["version"] == 0 and first["voters"] == 0
-        async with httpx.AsyncClient(base_url=one.url) as http:
-            version = await vote(http, code, "live-voter-1", 2)
+        version = (await vote(one.url, code, "live-voter-1", [2]))["version"]
         update = await next_message(ws)
         assert update["version"] == version
         assert [o["votes"] for o in update["options"]] == [0, 1, 0]
@@ -45,7 +31,7 @@ async def test_a_client_gets_a_snapshot_at_once_then_each_change_from_any_replic
 
 async def test_every_client_converges_on_the_database_tally_and_versions_never_go_back(replicas):
     one, two = replicas
-    code = await create_poll(one.url)
+    code = (await create_poll(one.url, "Live?", ("Yes", "No", "Maybe")))["code"]
     sockets = [
         await websockets.connect(f"{r.ws_url}/api/polls/{code}/live") for r in (one, two) for _ in range(3)
     ]
@@ -59,9 +45,10 @@ async def test_every_client_converges_on_the_database_tally_and_versions_never_g
             last[i] = message
 
     watchers = [asyncio.create_task(watch(i)) for i in range(len(sockets))]
-    async with httpx.AsyncClient(base_url=one.url) as a, httpx.AsyncClient(base_url=two.url) as b:
-        await asyncio.gather(*(vote((a, b)[i % 2], code, f"crowd-{i:04d}", i % 3 + 1) for i in range(150)))
-        truth = (await a.get(f"/api/polls/{code}/results")).json()
+    await asyncio.gather(
+        *(vote((one, two)[i % 2].url, code, f"crowd-{i:04d}", [i % 3 + 1]) for i in range(150))
+    )
+    truth = await results(one.url, code)
     async with asyncio.timeout(10):
         while any(message.get("version") != truth["version"] for message in last):
             await asyncio.sleep(0.05)
@@ -77,12 +64,11 @@ async def test_every_client_converges_on_the_database_tally_and_versions_never_g
 
 async def test_the_page_socket_pushes_the_results_fragment(replicas):
     one, two = replicas
-    code = await create_poll(one.url)
+    code = (await create_poll(one.url, "Live?", ("Yes", "No", "Maybe")))["code"]
     async with websockets.connect(f"{two.ws_url}/p/{code}/live") as ws:
         first = await asyncio.wait_for(ws.recv(), 5)
         assert first.lstrip().startswith('<div class="results') and 'data-version="0"' in first
-        async with httpx.AsyncClient(base_url=one.url) as http:
-            await vote(http, code, "page-voter-1", 3)
+        await vote(one.url, code, "page-voter-1", [3])
         update = await asyncio.wait_for(ws.recv(), 5)
         assert 'data-version="1"' in update and 'data-option="3" data-votes="1"' in update
 
@@ -112,7 +98,7 @@ async def test_a_socket_for_an_unknown_poll_is_told_and_closed_for_good(replicas
 
 async def test_a_replica_forgets_sockets_that_left(replicas):
     one, _ = replicas
-    code = await create_poll(one.url)
+    code = (await create_poll(one.url, "Live?", ("Yes", "No", "Maybe")))["code"]
     async with websockets.connect(f"{one.ws_url}/api/polls/{code}/live") as ws:
         await next_message(ws)
     async with httpx.AsyncClient(base_url=one.url) as http:
@@ -127,7 +113,7 @@ async def test_a_replica_shutting_down_asks_its_sockets_to_reconnect_elsewhere(
     replica = Replica("leaving-1", database_url, amqp_url, exchange_name, tmp_path)
     await asyncio.to_thread(replica.start)
     try:
-        code = await create_poll(replica.url)
+        code = (await create_poll(replica.url, "Live?", ("Yes", "No", "Maybe")))["code"]
         async with websockets.connect(f"{replica.ws_url}/api/polls/{code}/live") as ws:
             await next_message(ws)
             replica.process.terminate()

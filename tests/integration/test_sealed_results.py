@@ -11,7 +11,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.integration.test_event_live import EventScreen, admin
+from tests.api_client import admin, create_event
+from tests.integration.test_event_live import EventScreen
 from tests.voters import new_voter
 
 QUESTIONS = [
@@ -26,10 +27,7 @@ RESULTS_REGION = 'class="participant-results'
 @pytest.fixture
 async def event(replicas) -> dict:
     one, _ = replicas
-    async with httpx.AsyncClient(base_url=one.url) as http:
-        response = await http.post("/api/events", json={"title": "Sealed", "questions": QUESTIONS})
-    assert response.status_code == 201
-    return response.json()
+    return await create_event(one.url, "Sealed", QUESTIONS)
 
 
 def question(event: dict, visibility: str) -> str:

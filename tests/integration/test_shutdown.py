@@ -10,6 +10,7 @@ import httpx
 import pytest
 import websockets
 
+from tests.api_client import new_poll
 from tests.processes import Replica
 from tests.voters import get_voter
 
@@ -27,14 +28,8 @@ def replica(database_url, amqp_url, exchange_name, tmp_path) -> Iterator[Replica
         replica.stop()
 
 
-def new_poll(replica: Replica) -> str:
-    return httpx.post(f"{replica.url}/api/polls", json={"question": "Q", "options": ["a", "b"]}).json()[
-        "code"
-    ]
-
-
 def test_sigterm_fails_the_health_check_at_once_and_serves_on_until_the_drain_ends(replica):
-    code = new_poll(replica)
+    code = new_poll(replica.url)["code"]
     voter = get_voter(replica.url)
     assert replica.process is not None
     replica.process.send_signal(signal.SIGTERM)
@@ -52,7 +47,7 @@ def test_sigterm_fails_the_health_check_at_once_and_serves_on_until_the_drain_en
 
 
 async def test_the_websocket_handshake_names_its_replica(replica):
-    code = new_poll(replica)
+    code = new_poll(replica.url)["code"]
     async with websockets.connect(f"{replica.ws_url}/api/polls/{code}/live") as ws:
         assert ws.response.status_code == 101
         assert ws.response.headers["X-Instance"] == "draining-1"
