@@ -8,6 +8,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from polls.errors import InvalidInput
@@ -23,6 +24,29 @@ NOT_ISSUED = "voter must be an id issued by POST /api/voters."
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 _CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+
+
+class Action(StrEnum):
+    """What a presenter does to a question, by the name the APIs and the control forms use: one table for a
+    standalone poll and an event's question (a standalone poll takes open and close)."""
+
+    OPEN = "open"
+    CLOSE = "close"
+    REVEAL = "reveal"
+    HIDE = "hide"
+    RESET = "reset"
+
+    @property
+    def status(self) -> str:
+        """The voting status that open and close set."""
+        return "open" if self is Action.OPEN else "closed"
+
+
+def parse_action(name: str) -> Action:
+    try:
+        return Action(name)
+    except ValueError:
+        raise InvalidInput(f"Unknown action {name!r}.") from None
 
 
 @dataclass(frozen=True)

@@ -157,10 +157,33 @@ def parse_countdown(value: Any) -> int:
     return value
 
 
-def parse_order(value: Any, current: tuple[Question, ...]) -> list[str]:
-    """A new order of the event's questions, as their poll codes: each question exactly once."""
+def parse_title(body: Any) -> str:
+    """A rename: {"title": ...}."""
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    return clean_text(body.get("title"), "title", TITLE_MAX)
+
+
+def parse_live(body: Any) -> tuple[str | None, bool]:
+    """{"question": code or null, "open": true}: the question to put live, and whether to open its voting."""
+    if not isinstance(body, dict) or "question" not in body:
+        raise InvalidInput('The body must be {"question": code or null}.')
+    question = body["question"]
+    if question is not None and not isinstance(question, str):
+        raise InvalidInput("question must be a question code or null.")
+    return question, body.get("open", True) is not False
+
+
+def parse_order(body: Any) -> list[str]:
+    """{"order": [question codes]}: a new order of the event's questions."""
+    value = body.get("order") if isinstance(body, dict) else None
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
         raise InvalidInput("order must be a list of question codes.")
-    if sorted(value) != sorted(q.code for q in current):
-        raise InvalidInput("order must name every question of the event exactly once.")
     return value
+
+
+def check_order(order: list[str], current: tuple[Question, ...]) -> list[str]:
+    """The order names each of the event's questions exactly once."""
+    if sorted(order) != sorted(q.code for q in current):
+        raise InvalidInput("order must name every question of the event exactly once.")
+    return order

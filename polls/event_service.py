@@ -1,35 +1,31 @@
-"""The use cases of events: create and edit them, and drive them live. Every change commits first, then
-publishes the event's new state (and the touched question's results) for every screen."""
+"""The use cases of events: create and edit them, and drive them live.
+
+Each use case takes values the web layer parsed (NewEvent, NewQuestion, an Action) and, for the presenter's,
+an EventAdmin: the proof, made by authorise(), that the caller holds the event's admin token. Each runs in
+one unit of work (one transaction: its reads and its writes), and publishes the event's new state (and the
+touched question's results) for every screen once that committed."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from polls.domain import (
-    clean_text,
-    code_or_not_found,
-    hash_token,
-    new_admin_token,
-    new_join_code,
-    normalise_code,
-    token_matches,
-)
+from polls.domain import Action, code_or_not_found, hash_token, new_admin_token, normalise_code, token_matches
 from polls.errors import EventNotFound, Forbidden, InvalidInput, PollNotFound
-from polls.event import (
-    TITLE_MAX,
-    Event,
-    EventView,
-    parse_countdown,
-    parse_new_event,
-    parse_new_question,
-    parse_order,
-)
+from polls.event import Event, EventView, NewEvent, NewQuestion, check_order
 from polls.service import Publisher
 from polls.store.events import EventStore
-from polls.store.polls import CodeTaken, PollStore
+from polls.store.polls import PollStore
 
 log = logging.getLogger("polls.events")
+
+
+@dataclass(frozen=True)
+class EventAdmin:
+    """An event whose admin token the caller has shown: what every presenter's use case takes."""
+
+    code: str
 
 
 class EventService:
@@ -38,18 +34,18 @@ class EventService:
         self.polls = polls
         self.publisher = publisher
 
-    async def create_event(self, body: Any) -> tuple[Event, str]:
-        """Validate and store a new event with its questions; returns it with its admin token."""
-        new = parse_new_event(body)
+    async def authorise(self, raw_code: str, token: str | None) -> EventAdmin:
+        code = self._code(raw_code)
+        if not token_matches(await self.store.admin_hash(code), token):
+            raise Forbidden()
+        return EventAdmin(code)
+
+    async def create_event(self, new: NewEvent) -> tuple[Event, str]:
+        """Store a new event with its questions; returns it with its admin token (shown once, kept hashed)."""
         token = new_admin_token()
-        for _ in range(10):
-            code = new_join_code()
-            try:
-                await self.store.create_event(code, hash_token(token), new, new_join_code)
-            except CodeTaken:
-                continue
+        async with self.store.database.unit():
+            code = await self.store.create_event(hash_token(token), new)
             return await self.store.get_event(code), token
-        raise RuntimeError("could not draw a free join code in 10 attempts")
 
     async def get_event(self, raw_code: str) -> Event:
         return await self.store.get_event(self._code(raw_code))
@@ -57,105 +53,93 @@ class EventService:
     async def view(self, raw_code: str) -> EventView:
         return await self.store.view(self._code(raw_code))
 
-    async def check_admin(self, raw_code: str, token: str | None) -> str:
-        code = self._code(raw_code)
-        if not token_matches(await self.store.admin_hash(code), token):
-            raise Forbidden()
-        return code
+    async def set_title(self, admin: EventAdmin, title: str) -> Event:
+        async with self.store.database.unit():
+            await self.store.set_title(admin.code, title)
+            return await self._published(admin.code)
 
-    async def set_title(self, raw_code: str, token: str | None, body: Any) -> Event:
-        code = await self.check_admin(raw_code, token)
-        if not isinstance(body, dict):
-            raise InvalidInput("The body must be a JSON object.")
-        await self.store.set_title(code, clean_text(body.get("title"), "title", TITLE_MAX))
-        return await self._published(code)
+    async def add_question(self, admin: EventAdmin, new: NewQuestion) -> Event:
+        async with self.store.database.unit():
+            await self.store.add_question(admin.code, new)
+            return await self._published(admin.code)
 
-    async def add_question(self, raw_code: str, token: str | None, body: Any) -> Event:
-        code = await self.check_admin(raw_code, token)
-        await self.store.add_question(code, parse_new_question(body), new_join_code)
-        return await self._published(code)
-
-    async def edit_question(self, raw_code: str, token: str | None, question: str, body: Any) -> Event:
-        code = await self.check_admin(raw_code, token)
+    async def edit_question(self, admin: EventAdmin, question: str, new: NewQuestion) -> Event:
         question = self._question(question)
-        await self.store.edit_question(code, question, parse_new_question(body))
-        return await self._published(code, question)
+        async with self.store.database.unit():
+            await self.store.edit_question(admin.code, question, new)
+            return await self._published(admin.code, question)
 
-    async def delete_question(self, raw_code: str, token: str | None, question: str) -> Event:
-        code = await self.check_admin(raw_code, token)
-        await self.store.delete_question(code, self._question(question))
-        return await self._published(code)
+    async def delete_question(self, admin: EventAdmin, question: str) -> Event:
+        async with self.store.database.unit():
+            await self.store.delete_question(admin.code, self._question(question))
+            return await self._published(admin.code)
 
-    async def reorder(self, raw_code: str, token: str | None, order: Any) -> Event:
-        code = await self.check_admin(raw_code, token)
-        event = await self.store.get_event(code)
-        await self.store.reorder(code, parse_order(order, event.questions))
-        return await self._published(code)
+    async def reorder(self, admin: EventAdmin, order: list[str]) -> Event:
+        """Put the questions in this order (their codes, each exactly once)."""
+        async with self.store.database.unit():
+            await self.store.lock(admin.code)
+            event = await self.store.get_event(admin.code)
+            await self.store.reorder(admin.code, check_order(order, event.questions))
+            return await self._published(admin.code)
 
-    async def set_live(
-        self, raw_code: str, token: str | None, question: Any, open_voting: bool = True
-    ) -> Event:
+    async def move(self, admin: EventAdmin, question: str, step: int) -> Event:
+        """Move a question one place up (-1) or down (+1); at either end it stays."""
+        async with self.store.database.unit():
+            await self.store.lock(admin.code)
+            order = [q.code for q in (await self.store.get_event(admin.code)).questions]
+            if question not in order:
+                raise InvalidInput("That question is not part of this event.")
+            i = order.index(question)
+            j = i + step
+            if 0 <= j < len(order):
+                order[i], order[j] = order[j], order[i]
+            await self.store.reorder(admin.code, order)
+            return await self._published(admin.code)
+
+    async def set_live(self, admin: EventAdmin, question: str | None, open_voting: bool = True) -> Event:
         """Put a question on every screen (None: none, e.g. before the first); opens its voting by default."""
-        code = await self.check_admin(raw_code, token)
-        if question is not None:
-            if not isinstance(question, str):
-                raise InvalidInput("question must be a question code or null.")
-            question = self._question(question)
-        await self.store.set_live(code, question)
-        if question is not None and open_voting:
-            await self.store.set_status(code, question, "open")
-        return await self._published(code, question)
+        question = self._question(question) if question is not None else None
+        async with self.store.database.unit():
+            await self.store.set_live(admin.code, question)
+            if question is not None and open_voting:
+                await self.store.set_status(admin.code, question, "open")
+            return await self._published(admin.code, question)
 
-    async def set_status(self, raw_code: str, token: str | None, question: str, status: str) -> Event:
-        code = await self.check_admin(raw_code, token)
-        if status not in ("open", "closed"):
-            raise InvalidInput("status must be 'open' or 'closed'.")
+    async def act(self, admin: EventAdmin, question: str, action: Action) -> Event:
+        """Open or close voting, reveal or hide the results, or start a new round."""
         question = self._question(question)
-        await self.store.set_status(code, question, status)
-        return await self._published(code, question)
+        async with self.store.database.unit():
+            match action:
+                case Action.OPEN | Action.CLOSE:
+                    await self.store.set_status(admin.code, question, action.status)
+                case Action.REVEAL | Action.HIDE:
+                    await self.store.set_revealed(admin.code, question, action is Action.REVEAL)
+                case Action.RESET:
+                    await self.store.reset(admin.code, question)
+            return await self._published(admin.code, question)
 
-    async def set_revealed(self, raw_code: str, token: str | None, question: str, revealed: Any) -> Event:
-        code = await self.check_admin(raw_code, token)
-        if not isinstance(revealed, bool):
-            raise InvalidInput("revealed must be true or false.")
+    async def start_countdown(self, admin: EventAdmin, question: str, seconds: int) -> Event:
         question = self._question(question)
-        await self.store.set_revealed(code, question, revealed)
-        return await self._published(code, question)
+        async with self.store.database.unit():
+            await self.store.start_countdown(admin.code, question, seconds)
+            return await self._published(admin.code, question)
 
-    async def start_countdown(self, raw_code: str, token: str | None, question: str, seconds: Any) -> Event:
-        code = await self.check_admin(raw_code, token)
-        question = self._question(question)
-        await self.store.start_countdown(code, question, parse_countdown(seconds))
-        return await self._published(code, question)
-
-    async def reset(self, raw_code: str, token: str | None, question: str) -> Event:
-        code = await self.check_admin(raw_code, token)
-        question = self._question(question)
-        await self.store.reset(code, question)
-        return await self._published(code, question)
-
-    async def export(self, raw_code: str, token: str | None) -> list[dict[str, Any]]:
-        code = await self.check_admin(raw_code, token)
-        return await self.store.export_rows(code)
+    async def export(self, admin: EventAdmin) -> list[dict[str, Any]]:
+        return await self.store.export_rows(admin.code)
 
     async def close_expired(self) -> int:
         """Close the questions whose countdown ran out, and tell every screen; returns how many."""
-        closed = await self.store.close_expired()
-        for event_code, poll_code in closed:
-            await self._published(event_code, poll_code)
+        async with self.store.database.unit():
+            closed = await self.store.close_expired()
+            for event_code, poll_code in closed:
+                await self._published(event_code, poll_code)
         return len(closed)
 
     async def _published(self, code: str, question: str | None = None) -> Event:
-        """The event as changed; its state and the touched question's results are published once the change
-        committed (at once outside a unit of work, else when it commits)."""
-        try:
-            results = await self.polls.results(question) if question is not None else None
-            view = await self.store.view(code)
-        except EventNotFound:
-            raise
-        except Exception as exc:  # committed already: the screens catch up on the next change
-            log.warning("snapshot of event %s after commit failed: %s", code, exc)
-            return await self.store.get_event(code)
+        """Inside the use case's unit of work: the event as changed. Its state and the touched question's
+        results, read in the same transaction, are published once it committed."""
+        results = await self.polls.results(question) if question is not None else None
+        view = await self.store.view(code)
 
         async def publish() -> None:
             if results is not None:

@@ -1,26 +1,29 @@
-"""The use cases of polls. Owns the transaction boundary (through the store) and publishes after commit."""
+"""The use cases of polls. Each takes values the web layer parsed (NewPoll, Ballot, an Action) and, for the
+presenter's, a PollAdmin (the proof that the caller holds the poll's admin token); each runs in one unit of
+work and publishes after it committed."""
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from polls.batcher import BallotBatcher
 from polls.domain import (
     NOT_ISSUED,
+    Action,
+    Ballot,
+    NewPoll,
     Poll,
     Results,
     code_or_not_found,
     hash_token,
     new_admin_token,
-    new_join_code,
-    parse_ballot,
-    parse_new_poll,
     token_matches,
 )
 from polls.errors import EventQuestion, Forbidden, InvalidInput, PollNotFound, ResultsSealed
-from polls.store.polls import CodeTaken, PollStore
+from polls.store.polls import PollStore
 from polls.voters import VoterIds
 
 log = logging.getLogger("polls.service")
@@ -28,6 +31,13 @@ log = logging.getLogger("polls.service")
 
 class Publisher(Protocol):
     async def publish(self, snapshot: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class PollAdmin:
+    """A standalone poll whose admin token the caller has shown."""
+
+    code: str
 
 
 class PollService:
@@ -42,17 +52,10 @@ class PollService:
         self._cached_polls = cached_polls
         self._batcher = BallotBatcher(store.cast_ballots, publisher.publish)
 
-    async def create_poll(self, body: Any) -> tuple[Poll, str]:
-        """Validate and store a new poll; returns it with its admin token (shown once, stored hashed)."""
-        new = parse_new_poll(body)
+    async def create_poll(self, new: NewPoll) -> tuple[Poll, str]:
+        """Store a new poll; returns it with its admin token (shown once, stored hashed)."""
         token = new_admin_token()
-        for _ in range(10):
-            try:
-                poll = await self.store.create_poll(new_join_code(), hash_token(token), new)
-                return poll, token
-            except CodeTaken:
-                continue
-        raise RuntimeError("could not draw a free join code in 10 attempts")
+        return await self.store.create_poll(hash_token(token), new), token
 
     async def get_poll(self, raw_code: str) -> Poll:
         return await self.store.get_poll(self._code(raw_code))
@@ -85,29 +88,34 @@ class PollService:
     async def choices_of(self, raw_code: str, voter: str) -> tuple[int, ...]:
         return await self.store.choices_of(self._code(raw_code), voter)
 
-    async def cast_ballot(self, raw_code: str, body: Any) -> int:
+    async def ballot_poll(self, raw_code: str) -> Poll:
+        """The poll a ballot is checked against (parse_ballot); from the cache for a standalone poll."""
+        return await self._cached_poll(self._code(raw_code))
+
+    async def cast_ballot(self, poll: Poll, ballot: Ballot) -> int:
         """Store the voter's ballot (replacing an earlier one); returns the version that committed it.
 
         Concurrent ballots of a poll share a commit (the batcher); the snapshot of each commit is
         published before any of its ballots is acknowledged."""
-        code = self._code(raw_code)
-        ballot = parse_ballot(await self._cached_poll(code), body)
         if not self.voter_ids.issued(ballot.voter):
             raise InvalidInput(NOT_ISSUED)
-        return (await self._batcher.submit(code, ballot)).version
+        return (await self._batcher.submit(poll.code, ballot)).version
 
-    async def set_status(self, raw_code: str, token: str | None, status: str) -> Poll:
+    async def authorise(self, raw_code: str, token: str | None) -> PollAdmin:
         code = self._code(raw_code)
-        await self.check_admin(code, token)
-        await self.store.set_status(code, status)
-        await self.store.database.after_commit(lambda: self._publish(code))
-        return await self.store.get_poll(code)
-
-    async def check_admin(self, raw_code: str, token: str | None) -> None:
-        code = self._code(raw_code)
-        expected = await self.store.admin_hash(code)
-        if not token_matches(expected, token):
+        if not token_matches(await self.store.admin_hash(code), token):
             raise Forbidden()
+        return PollAdmin(code)
+
+    async def act(self, admin: PollAdmin, action: Action) -> Poll:
+        """Open or close voting (the action table of an event's questions; a standalone poll's results are
+        always public, so it has nothing to reveal, hide or start again)."""
+        if action not in (Action.OPEN, Action.CLOSE):
+            raise InvalidInput("A poll can be opened or closed; the other actions are an event's.")
+        async with self.store.database.unit():
+            await self.store.set_status(admin.code, action.status)
+            await self.store.database.after_commit(lambda: self._publish(admin.code))
+            return await self.store.get_poll(admin.code)
 
     async def _publish(self, code: str) -> None:
         """After commit: read the snapshot that includes the change and hand it to the bus."""

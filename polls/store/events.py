@@ -4,15 +4,14 @@ transaction, so a screen can order what it is shown."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
-from polls.domain import Option, Poll
 from polls.errors import Conflict, EventNotFound, PollNotFound
 from polls.event import Event, EventView, NewEvent, NewQuestion, Question
-from polls.store.polls import CodeTaken, _results
+from polls.store.codes import with_free_code
+from polls.store.polls import RESULTS, insert_options, poll_of, results_of
 from polls.store.pool import Database
 
 _QUESTIONS = """
@@ -22,13 +21,6 @@ FROM polls p JOIN options o ON o.poll_id = p.id
 WHERE p.event_id = $1 ORDER BY p.position, o.id
 """
 
-_RESULTS_OF = """
-SELECT p.version, p.voters, p.status, o.id, o.label, o.votes
-FROM polls p JOIN options o ON o.poll_id = p.id
-WHERE p.id = $1 ORDER BY o.id
-"""
-
-
 def _questions(rows: list[asyncpg.Record]) -> tuple[Question, ...]:
     grouped: dict[int, list[asyncpg.Record]] = {}
     for row in rows:
@@ -36,13 +28,9 @@ def _questions(rows: list[asyncpg.Record]) -> tuple[Question, ...]:
     questions = []
     for group in grouped.values():
         first = group[0]
-        options = tuple(Option(row["option_id"], row["label"]) for row in group)
-        poll = Poll(
-            first["code"], first["question"], first["kind"], first["max_choices"], first["status"], options
-        )
         questions.append(
             Question(
-                poll,
+                poll_of(first["code"], group, in_event=True),
                 first["position"],
                 first["visibility"],
                 first["revealed"],
@@ -57,67 +45,57 @@ class EventStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def create_event(
-        self, code: str, admin_hash: str, new: NewEvent, poll_code: Callable[[], str]
-    ) -> tuple[str, ...]:
-        """Store the event and its questions; returns the questions' poll codes in order."""
-        async with self.database.acquire() as connection, connection.transaction():
-            try:
-                event_id = await connection.fetchval(
-                    "INSERT INTO events (code, admin_hash, title) VALUES ($1, $2, $3) RETURNING id",
-                    code,
-                    admin_hash,
-                    new.title,
-                )
-            except asyncpg.UniqueViolationError:
-                raise CodeTaken(code) from None
-            codes = []
-            for position, question in enumerate(new.questions, start=1):
-                codes.append(await self._insert_question(connection, event_id, position, question, poll_code))
-            return tuple(codes)
+    async def create_event(self, admin_hash: str, new: NewEvent) -> str:
+        """Store the event and its questions under new join codes; returns the event's code."""
 
-    async def _insert_question(
-        self,
-        connection: asyncpg.Connection,
-        event_id: int,
-        position: int,
-        question: NewQuestion,
-        poll_code: Callable[[], str],
-    ) -> str:
-        for _ in range(10):
-            code = poll_code()
-            try:
-                async with connection.transaction():  # a savepoint: a taken code is drawn again
-                    poll_id = await connection.fetchval(
-                        """INSERT INTO polls (code, admin_hash, question, kind, max_choices,
-                                              event_id, position, visibility, status)
-                           VALUES ($1, '', $2, $3, $4, $5, $6, $7, 'closed') RETURNING id""",
-                        code,
-                        question.poll.question,
-                        question.poll.kind,
-                        question.poll.max_choices,
-                        event_id,
-                        position,
-                        question.visibility,
-                    )
-            except asyncpg.UniqueViolationError:
-                continue
-            await self._insert_options(connection, poll_id, question.poll.labels)
-            return code
-        raise RuntimeError("could not draw a free question code in 10 attempts")
+        async def insert(code: str) -> tuple[str, int]:
+            event_id = await connection.fetchval(
+                "INSERT INTO events (code, admin_hash, title) VALUES ($1, $2, $3) RETURNING id",
+                code,
+                admin_hash,
+                new.title,
+            )
+            return code, event_id
+
+        async with self.database.acquire() as connection, connection.transaction():
+            code, event_id = await with_free_code(connection, insert)
+            for position, question in enumerate(new.questions, start=1):
+                await self._insert_question(connection, event_id, position, question)
+        return code
 
     @staticmethod
-    async def _insert_options(connection: asyncpg.Connection, poll_id: int, labels: tuple[str, ...]) -> None:
-        await connection.executemany(
-            "INSERT INTO options (poll_id, id, label) VALUES ($1, $2, $3)",
-            [(poll_id, position, label) for position, label in enumerate(labels, start=1)],
-        )
+    async def _insert_question(
+        connection: asyncpg.Connection, event_id: int, position: int, question: NewQuestion
+    ) -> str:
+        async def insert(code: str) -> str:
+            poll_id = await connection.fetchval(
+                """INSERT INTO polls (code, admin_hash, question, kind, max_choices,
+                                      event_id, position, visibility, status)
+                   VALUES ($1, '', $2, $3, $4, $5, $6, $7, 'closed') RETURNING id""",
+                code,
+                question.poll.question,
+                question.poll.kind,
+                question.poll.max_choices,
+                event_id,
+                position,
+                question.visibility,
+            )
+            await insert_options(connection, poll_id, question.poll.labels)
+            return code
+
+        return await with_free_code(connection, insert)
 
     async def admin_hash(self, code: str) -> str:
         found = await self.database.run.fetchval("SELECT admin_hash FROM events WHERE code = $1", code)
         if found is None:
             raise EventNotFound()
         return str(found)
+
+    async def lock(self, code: str) -> None:
+        """Inside a unit of work: hold the event's row until it commits, so that what the use case reads of
+        the event (its questions, their order) is still so when it writes."""
+        if await self.database.run.fetchval("SELECT 1 FROM events WHERE code = $1 FOR UPDATE", code) is None:
+            raise EventNotFound()
 
     async def get_event(self, code: str) -> Event:
         async with self.database.acquire() as connection:
@@ -129,8 +107,7 @@ class EventStore:
             event = await self._event(connection, code)
             results = None
             if event.live is not None:
-                poll_id = await connection.fetchval("SELECT id FROM polls WHERE code = $1", event.live)
-                results = _results(event.live, await connection.fetch(_RESULTS_OF, poll_id))
+                results = results_of(event.live, await connection.fetch(RESULTS, event.live))
             return EventView(event, results)
 
     async def _event(self, connection: asyncpg.Connection, code: str) -> Event:
@@ -175,13 +152,13 @@ class EventStore:
                     statement, event_id, await self._question_id(connection, event_id, poll_code), *args
                 )
 
-    async def add_question(self, code: str, question: NewQuestion, poll_code: Callable[[], str]) -> str:
+    async def add_question(self, code: str, question: NewQuestion) -> str:
         async with self.database.acquire() as connection, connection.transaction():
             event_id = await self._bump(connection, code)
             position = await connection.fetchval(
                 "SELECT coalesce(max(position), 0) + 1 FROM polls WHERE event_id = $1", event_id
             )
-            return await self._insert_question(connection, event_id, position, question, poll_code)
+            return await self._insert_question(connection, event_id, position, question)
 
     async def edit_question(self, code: str, poll_code: str, question: NewQuestion) -> None:
         """Replace a question's text, kind and options: only while its current round has no votes."""
@@ -200,7 +177,7 @@ class EventStore:
                 question.visibility,
             )
             await connection.execute("DELETE FROM options WHERE poll_id = $1", poll_id)
-            await self._insert_options(connection, poll_id, question.poll.labels)
+            await insert_options(connection, poll_id, question.poll.labels)
 
     async def set_title(self, code: str, title: str) -> None:
         await self.change(code, None, "UPDATE events SET title = $2 WHERE id = $1", title)

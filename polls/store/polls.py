@@ -6,12 +6,8 @@ import asyncpg
 
 from polls.domain import Ballot, NewPoll, Option, OptionResult, Poll, Results
 from polls.errors import PollClosed, PollNotFound
+from polls.store.codes import with_free_code
 from polls.store.pool import Database
-
-
-class CodeTaken(Exception):
-    """The generated join code is in use already; the caller draws another."""
-
 
 # Applies a batch of ballots (one per voter) in one statement, counting in the database itself: +1 for each
 # option a ballot chooses, -1 for each option the voter's previous ballot had, never read-modify-write in
@@ -39,14 +35,15 @@ UPDATE polls SET voters = voters + (SELECT count(*) FROM incoming) - (SELECT cou
 WHERE id = $1
 """
 
-_RESULTS = """
+RESULTS = """
 SELECT p.version, p.voters, p.status, o.id, o.label, o.votes
 FROM polls p JOIN options o ON o.poll_id = p.id
 WHERE p.code = $1 ORDER BY o.id
 """
 
 
-def _results(code: str, rows: list[asyncpg.Record]) -> Results:
+def results_of(code: str, rows: list[asyncpg.Record]) -> Results:
+    """The one mapper of the results query's rows (RESULTS) to Results."""
     if not rows:
         raise PollNotFound()
     first = rows[0]
@@ -54,52 +51,58 @@ def _results(code: str, rows: list[asyncpg.Record]) -> Results:
     return Results(code, first["version"], first["voters"], first["status"], options)
 
 
+def poll_of(code: str, rows: list[asyncpg.Record], in_event: bool) -> Poll:
+    """The one mapper of a question's rows (one per option, `option_id` and `label`) to a Poll."""
+    first = rows[0]
+    options = tuple(Option(row["option_id"], row["label"]) for row in rows)
+    return Poll(
+        code, first["question"], first["kind"], first["max_choices"], first["status"], options, in_event
+    )
+
+
+async def insert_options(connection: asyncpg.Connection, poll_id: int, labels: tuple[str, ...]) -> None:
+    await connection.executemany(
+        "INSERT INTO options (poll_id, id, label) VALUES ($1, $2, $3)",
+        [(poll_id, position, label) for position, label in enumerate(labels, start=1)],
+    )
+
+
 class PollStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def create_poll(self, code: str, admin_hash: str, new: NewPoll) -> Poll:
-        async with self.database.acquire() as connection, connection.transaction():
-            try:
-                poll_id = await connection.fetchval(
-                    """INSERT INTO polls (code, admin_hash, question, kind, max_choices)
-                       VALUES ($1, $2, $3, $4, $5) RETURNING id""",
-                    code,
-                    admin_hash,
-                    new.question,
-                    new.kind,
-                    new.max_choices,
-                )
-            except asyncpg.UniqueViolationError:
-                raise CodeTaken(code) from None
-            await connection.executemany(
-                "INSERT INTO options (poll_id, id, label) VALUES ($1, $2, $3)",
-                [(poll_id, position, label) for position, label in enumerate(new.labels, start=1)],
+    async def create_poll(self, admin_hash: str, new: NewPoll) -> Poll:
+        """Store a standalone poll under a new join code."""
+
+        async def insert(code: str) -> str:
+            poll_id = await connection.fetchval(
+                """INSERT INTO polls (code, admin_hash, question, kind, max_choices)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+                code,
+                admin_hash,
+                new.question,
+                new.kind,
+                new.max_choices,
             )
+            await insert_options(connection, poll_id, new.labels)
+            return code
+
+        async with self.database.acquire() as connection, connection.transaction():
+            code = await with_free_code(connection, insert)
         options = tuple(Option(i, label) for i, label in enumerate(new.labels, start=1))
         return Poll(code, new.question, new.kind, new.max_choices, "open", options)
 
     async def get_poll(self, code: str) -> Poll:
         rows = await self.database.run.fetch(
             """SELECT p.question, p.kind, p.max_choices, p.status, p.event_id IS NOT NULL AS in_event,
-                      o.id, o.label
+                      o.id AS option_id, o.label
                FROM polls p JOIN options o ON o.poll_id = p.id
                WHERE p.code = $1 ORDER BY o.id""",
             code,
         )
         if not rows:
             raise PollNotFound()
-        first = rows[0]
-        options = tuple(Option(row["id"], row["label"]) for row in rows)
-        return Poll(
-            code,
-            first["question"],
-            first["kind"],
-            first["max_choices"],
-            first["status"],
-            options,
-            first["in_event"],
-        )
+        return poll_of(code, rows, rows[0]["in_event"])
 
     async def admin_hash(self, code: str) -> str:
         found = await self.database.run.fetchval("SELECT admin_hash FROM polls WHERE code = $1", code)
@@ -154,7 +157,7 @@ class PollStore:
                 [ballot.voter for ballot in ballots],
                 ["{" + ",".join(map(str, ballot.option_ids)) + "}" for ballot in ballots],
             )
-            return _results(code, await connection.fetch(_RESULTS, code))
+            return results_of(code, await connection.fetch(RESULTS, code))
 
     async def set_status(self, code: str, status: str) -> int:
         """Open or close the poll; returns the new version (bumped even if the status was already so)."""
@@ -169,4 +172,4 @@ class PollStore:
 
     async def results(self, code: str) -> Results:
         """One consistent snapshot: the version, the voter count and every option's count."""
-        return _results(code, await self.database.run.fetch(_RESULTS, code))
+        return results_of(code, await self.database.run.fetch(RESULTS, code))

@@ -113,6 +113,17 @@ class Database:
             except Exception as exc:  # committed: the answer stands, the screens catch up on the next change
                 log.warning("after commit: %s", exc)
 
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[asyncpg.Connection]:
+        """A use case's unit of work: a new one, or the one its caller opened already (a write sent with an
+        Idempotency-Key runs inside the unit that also keeps its answer), which commits it."""
+        unit = self._current()
+        if unit is not None:
+            yield unit.connection
+            return
+        async with self.transaction() as connection:
+            yield connection
+
     async def after_commit(self, callback: AfterCommit) -> None:
         """Run the callback once the running unit of work committed, or now outside of one."""
         unit = self._current()

@@ -9,7 +9,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
-from polls.domain import Poll
+from polls.domain import Action, Poll, parse_ballot, parse_new_poll
 from polls.errors import MalformedRequest
 from polls.service import PollService
 from polls.voters import VoterIds
@@ -74,7 +74,7 @@ async def create_poll(request: Request, polls: PollService, once: Idempotency) -
     """Create a poll"""
 
     async def create() -> HTTPResponse:
-        poll, token = await polls.create_poll(json_body(request))
+        poll, token = await polls.create_poll(parse_new_poll(json_body(request)))
         return json(poll_json(request, poll, token), status=201)
 
     return await once(request, create)
@@ -108,7 +108,8 @@ async def cast_vote(request: Request, code: str, polls: PollService) -> HTTPResp
     """Cast or replace a voter's ballot (idempotent: a retry changes nothing)
 
     `voter` is an id from POST /api/voters, the same one for every ballot of that voter."""
-    version = await polls.cast_ballot(code, json_body(request))
+    poll = await polls.ballot_poll(code)
+    version = await polls.cast_ballot(poll, parse_ballot(poll, json_body(request)))
     return json({"accepted": True, "version": version})
 
 
@@ -127,7 +128,7 @@ async def get_results(request: Request, code: str, polls: PollService) -> HTTPRe
 @openapi.response(403, _ERRORS, "Missing or wrong admin token")
 async def close_poll(request: Request, code: str, polls: PollService) -> HTTPResponse:
     """Close a poll to votes (Authorization: Bearer <admin_token>)"""
-    return json(poll_json(request, await polls.set_status(code, bearer_token(request), "closed")))
+    return await poll_action(request, code, Action.CLOSE, polls)
 
 
 @api.post("/polls/<code:str>/open")
@@ -136,4 +137,10 @@ async def close_poll(request: Request, code: str, polls: PollService) -> HTTPRes
 @openapi.response(403, _ERRORS, "Missing or wrong admin token")
 async def open_poll(request: Request, code: str, polls: PollService) -> HTTPResponse:
     """Reopen a poll (Authorization: Bearer <admin_token>)"""
-    return json(poll_json(request, await polls.set_status(code, bearer_token(request), "open")))
+    return await poll_action(request, code, Action.OPEN, polls)
+
+
+async def poll_action(request: Request, code: str, action: Action, polls: PollService) -> HTTPResponse:
+    """A presenter's action on a standalone poll, from the same table as an event's question's."""
+    admin = await polls.authorise(code, bearer_token(request))
+    return json(poll_json(request, await polls.act(admin, action)))

@@ -8,8 +8,9 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
-from polls.domain import normalise_code
+from polls.domain import normalise_code, parse_action, parse_ballot
 from polls.errors import EventNotFound, InvalidInput, PollNotFound
+from polls.event import parse_countdown, parse_new_event, parse_new_question
 from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.service import PollService
@@ -58,7 +59,7 @@ async def create_event(request: Request, events: EventService, once: Idempotency
     """Create an event from the home page's form and go to its control page"""
 
     async def create() -> HTTPResponse:
-        event, token = await events.create_event(event_form(Form(request)))
+        event, token = await events.create_event(parse_new_event(event_form(Form(request))))
         control = f"/e/{event.code}/control?token={token}"
         if is_htmx(request):
             return empty(status=204, headers={"HX-Redirect": control})
@@ -104,12 +105,12 @@ async def vote(
     if question is None:
         raise InvalidInput("That question is not part of this event.")
     voter = voter_of(request, voter_ids)
-    body = ballot_form(form, voter)
-    await polls.cast_ballot(question.code, body)
+    ballot = parse_ballot(question.poll, ballot_form(form, voter))
+    await polls.cast_ballot(question.poll, ballot)
     if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer
         return keep_voter(request, redirect(f"/e/{event.code}", status=303), voter)
     response = templates.respond(
-        request, "_event_vote_received.html", question=question, chosen=body["options"]
+        request, "_event_vote_received.html", question=question, chosen=ballot.option_ids
     )
     return keep_voter(request, response, voter)
 
@@ -129,11 +130,11 @@ async def control(
     """The presenter's control view: the secret link (?token=) is exchanged for a cookie, then a clean URL"""
     if "token" in request.args:
         token = request.args.get("token", "")
-        event_code = await events.check_admin(code, token)
+        event_code = (await events.authorise(code, token)).code
         clean = redirect(request.app.url_for("event_pages.control", code=event_code), status=303)
         return remember_admin(request, clean, event_code, token)
     token = admin_token(request, code) or ""
-    event_code = await events.check_admin(code, token)
+    event_code = (await events.authorise(code, token)).code
     view = await events.view(code)
     join_url = f"{base_url(request)}/{view.code}"
     response = templates.respond(
@@ -153,7 +154,7 @@ async def counts(
     request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
 ) -> HTTPResponse:
     """Participants connected (all replicas) and answers to the live question, for the control view"""
-    event_code = await events.check_admin(code, request.headers.get("X-Admin-Token"))
+    event_code = (await events.authorise(code, request.headers.get("X-Admin-Token"))).code
     view = await events.view(event_code)
     return templates.respond(
         request, "_event_counts.html", view=view, participants=board.participants(event_code)
@@ -168,37 +169,24 @@ async def control_action(
 
     async def act() -> HTTPResponse:
         form = Form(request)
-        token = request.headers.get("X-Admin-Token") or form.text("token")
+        admin = await events.authorise(code, request.headers.get("X-Admin-Token") or form.text("token"))
         question = form.text("question")
         match action:
             case "go-live":
-                await events.set_live(code, token, question or None)
-            case "open" | "close":
-                await events.set_status(code, token, question, "open" if action == "open" else "closed")
-            case "reveal" | "hide":
-                await events.set_revealed(code, token, question, action == "reveal")
-            case "reset":
-                await events.reset(code, token, question)
+                await events.set_live(admin, question or None)
             case "countdown":
-                await events.start_countdown(code, token, question, form_number(form.text("seconds")))
+                seconds = parse_countdown(form_number(form.text("seconds")))
+                await events.start_countdown(admin, question, seconds)
             case "delete":
-                await events.delete_question(code, token, question)
+                await events.delete_question(admin, question)
             case "add":
-                await events.add_question(code, token, question_form(form))
+                await events.add_question(admin, parse_new_question(question_form(form)))
             case "edit":
-                await events.edit_question(code, token, question, question_form(form))
+                await events.edit_question(admin, question, parse_new_question(question_form(form)))
             case "move-up" | "move-down":
-                event = await events.get_event(code)
-                order = [q.code for q in event.questions]
-                if question not in order:
-                    raise InvalidInput("That question is not part of this event.")
-                i = order.index(question)
-                j = i - 1 if action == "move-up" else i + 1
-                if 0 <= j < len(order):
-                    order[i], order[j] = order[j], order[i]
-                await events.reorder(code, token, order)
-            case _:
-                raise InvalidInput(f"Unknown action {action!r}.")
+                await events.move(admin, question, -1 if action == "move-up" else 1)
+            case _:  # the question actions of the API: open, close, reveal, hide, reset
+                await events.act(admin, question, parse_action(action))
         if not is_htmx(request):
             return redirect(request.app.url_for("event_pages.control", code=normalise_code(code)), status=303)
         return templates.respond(request, "_event_control.html", view=await events.view(code))

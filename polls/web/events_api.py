@@ -11,10 +11,19 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 from sanic_ext import openapi
 
-from polls.errors import InvalidInput
-from polls.event import Event, EventView
+from polls.domain import parse_action
+from polls.event import (
+    Event,
+    EventView,
+    parse_countdown,
+    parse_live,
+    parse_new_event,
+    parse_new_question,
+    parse_order,
+    parse_title,
+)
 from polls.event_live import PresenceBoard
-from polls.event_service import EventService
+from polls.event_service import EventAdmin, EventService
 from polls.web import schema
 from polls.web.api import bearer_token, json_body, once_per_key
 from polls.web.idempotency import Idempotency
@@ -83,8 +92,9 @@ def live_event_json(view: EventView) -> str:
     )
 
 
-def _admin(request: Request) -> str | None:
-    return bearer_token(request)
+async def authorised(request: Request, code: str, events: EventService) -> EventAdmin:
+    """The event, if the request's Authorization: Bearer holds its admin token (403 otherwise)."""
+    return await events.authorise(code, bearer_token(request))
 
 
 @events_api.post("")
@@ -95,7 +105,7 @@ async def create_event(request: Request, events: EventService, once: Idempotency
     """Create an event: a title and an ordered list of questions"""
 
     async def create() -> HTTPResponse:
-        event, token = await events.create_event(json_body(request))
+        event, token = await events.create_event(parse_new_event(json_body(request)))
         return json(event_json(request, event, admin=True, token=token), status=201)
 
     return await once(request, create)
@@ -107,9 +117,9 @@ async def create_event(request: Request, events: EventService, once: Idempotency
 async def get_event(request: Request, code: str, events: EventService) -> HTTPResponse:
     """Read an event"""
     event = await events.get_event(code)
-    admin = _admin(request) is not None
+    admin = bearer_token(request) is not None
     if admin:
-        await events.check_admin(code, _admin(request))
+        await authorised(request, code, events)
     return json(event_json(request, event, admin=admin))
 
 
@@ -117,7 +127,8 @@ async def get_event(request: Request, code: str, events: EventService) -> HTTPRe
 @openapi.secured("token")
 async def update_event(request: Request, code: str, events: EventService) -> HTTPResponse:
     """Rename an event ({"title"})"""
-    event = await events.set_title(code, _admin(request), json_body(request))
+    admin = await authorised(request, code, events)
+    event = await events.set_title(admin, parse_title(json_body(request)))
     return json(event_json(request, event, admin=True))
 
 
@@ -128,7 +139,8 @@ async def add_question(request: Request, code: str, events: EventService, once: 
     """Add a question at the end ({"question", "options", "kind", "max_choices", "visibility"})"""
 
     async def add() -> HTTPResponse:
-        event = await events.add_question(code, _admin(request), json_body(request))
+        admin = await authorised(request, code, events)
+        event = await events.add_question(admin, parse_new_question(json_body(request)))
         return json(event_json(request, event, admin=True), status=201)
 
     return await once(request, add)
@@ -138,7 +150,8 @@ async def add_question(request: Request, code: str, events: EventService, once: 
 @openapi.secured("token")
 async def edit_question(request: Request, code: str, question: str, events: EventService) -> HTTPResponse:
     """Replace a question (409 while its current round has votes: reset it first)"""
-    event = await events.edit_question(code, _admin(request), question, json_body(request))
+    admin = await authorised(request, code, events)
+    event = await events.edit_question(admin, question, parse_new_question(json_body(request)))
     return json(event_json(request, event, admin=True))
 
 
@@ -151,7 +164,7 @@ async def delete_question(
     """Delete a question"""
 
     async def delete() -> HTTPResponse:
-        event = await events.delete_question(code, _admin(request), question)
+        event = await events.delete_question(await authorised(request, code, events), question)
         return json(event_json(request, event, admin=True))
 
     return await once(request, delete)
@@ -161,8 +174,8 @@ async def delete_question(
 @openapi.secured("token")
 async def reorder(request: Request, code: str, events: EventService) -> HTTPResponse:
     """Reorder the questions ({"order": [question codes]})"""
-    body = json_body(request)
-    event = await events.reorder(code, _admin(request), body.get("order") if isinstance(body, dict) else None)
+    admin = await authorised(request, code, events)
+    event = await events.reorder(admin, parse_order(json_body(request)))
     return json(event_json(request, event, admin=True))
 
 
@@ -170,12 +183,9 @@ async def reorder(request: Request, code: str, events: EventService) -> HTTPResp
 @openapi.secured("token")
 async def set_live(request: Request, code: str, events: EventService) -> HTTPResponse:
     """Choose the live question ({"question": code or null, "open": true}); it opens for voting by default"""
-    body = json_body(request)
-    if not isinstance(body, dict) or "question" not in body:
-        raise InvalidInput('The body must be {"question": code or null}.')
-    event = await events.set_live(
-        code, _admin(request), body["question"], body.get("open", True) is not False
-    )
+    admin = await authorised(request, code, events)
+    question, open_voting = parse_live(json_body(request))
+    event = await events.set_live(admin, question, open_voting)
     return json(event_json(request, event, admin=True))
 
 
@@ -186,15 +196,10 @@ async def question_action(
     request: Request, code: str, question: str, action: str, events: EventService, once: Idempotency
 ) -> HTTPResponse:
     """Open or close voting, reveal or hide the results, or reset (a new round) a question"""
-    token = _admin(request)
 
     async def act() -> HTTPResponse:
-        if action in ("open", "close"):
-            event = await events.set_status(code, token, question, "open" if action == "open" else "closed")
-        elif action in ("reveal", "hide"):
-            event = await events.set_revealed(code, token, question, action == "reveal")
-        else:
-            event = await events.reset(code, token, question)
+        admin = await authorised(request, code, events)
+        event = await events.act(admin, question, parse_action(action))
         return json(event_json(request, event, admin=True))
 
     return await once(request, act)
@@ -204,9 +209,10 @@ async def question_action(
 @openapi.secured("token")
 async def countdown(request: Request, code: str, question: str, events: EventService) -> HTTPResponse:
     """Open voting and close it by itself after {"seconds": 1..3600}"""
+    admin = await authorised(request, code, events)
     body = json_body(request)
-    seconds = body.get("seconds") if isinstance(body, dict) else None
-    event = await events.start_countdown(code, _admin(request), question, seconds)
+    seconds = parse_countdown(body.get("seconds") if isinstance(body, dict) else None)
+    event = await events.start_countdown(admin, question, seconds)
     return json(event_json(request, event, admin=True))
 
 
@@ -226,9 +232,8 @@ async def export_json(request: Request, code: str, events: EventService) -> HTTP
 
 async def export(request: Request, code: str, fmt: str, events: EventService) -> HTTPResponse:
     # The token may come as the control page's cookie too, so that the page can link to a download.
-    rows = await events.export(
-        code, _admin(request) or admin_token(request, code) or request.args.get("token")
-    )
+    token = bearer_token(request) or admin_token(request, code) or request.args.get("token")
+    rows = await events.export(await events.authorise(code, token))
     filename = f"polls-{code.upper()}-results.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "json":
@@ -244,5 +249,5 @@ async def export(request: Request, code: str, fmt: str, events: EventService) ->
 @openapi.secured("token")
 async def presence(request: Request, code: str, events: EventService, board: PresenceBoard) -> HTTPResponse:
     """How many participants are connected now, over all replicas"""
-    event_code = await events.check_admin(code, _admin(request))
-    return json({"participants": board.participants(event_code)})
+    admin = await authorised(request, code, events)
+    return json({"participants": board.participants(admin.code)})

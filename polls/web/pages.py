@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
 
-from polls.domain import Poll
+from polls.domain import Action, Poll, parse_ballot, parse_new_poll
 from polls.errors import InvalidInput
 from polls.service import PollService
 from polls.voters import VoterIds
@@ -56,7 +56,7 @@ async def create_poll(request: Request, polls: PollService, once: Idempotency) -
     """Create a poll from the home page's form and go to its admin page"""
 
     async def create() -> HTTPResponse:
-        poll, token = await polls.create_poll(poll_form(Form(request)))
+        poll, token = await polls.create_poll(parse_new_poll(poll_form(Form(request))))
         admin = f"/p/{poll.code}/admin?token={token}"
         if request.headers.get("HX-Request") == "true":
             return empty(status=204, headers={"HX-Redirect": admin})
@@ -84,10 +84,10 @@ async def vote(
     """Cast or change this browser's ballot from the voting page"""
     poll = await polls.standalone_poll(code)
     voter = voter_of(request, voter_ids)
-    body = ballot_form(Form(request), voter)
-    await polls.cast_ballot(poll.code, body)
+    ballot = parse_ballot(poll, ballot_form(Form(request), voter))
+    await polls.cast_ballot(poll, ballot)
     response = templates.respond(
-        request, "vote.html", "_ballot.html", poll=poll, chosen=tuple(body["options"]), message="received"
+        request, "vote.html", "_ballot.html", poll=poll, chosen=ballot.option_ids, message="received"
     )
     return keep_voter(request, response, voter)
 
@@ -109,11 +109,11 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
     poll = await polls.standalone_poll(code)
     if "token" in request.args:
         token = request.args.get("token", "")
-        await polls.check_admin(poll.code, token)
+        await polls.authorise(poll.code, token)
         clean = redirect(request.app.url_for("pages.admin", code=poll.code), status=303)
         return remember_admin(request, clean, poll.code, token)
     token = admin_token(request, poll.code) or ""
-    await polls.check_admin(poll.code, token)
+    await polls.authorise(poll.code, token)
     results = await polls.results(poll.code)
     response = templates.respond(
         request, "admin.html", poll=poll, results=results, token=token, join_url=join_url(request, poll)
@@ -126,11 +126,11 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
 async def set_status(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
     """Open or close the poll from the admin page"""
     form = Form(request)
-    status = form.text("status")
-    if status not in ("open", "closed"):
+    action = {"open": Action.OPEN, "closed": Action.CLOSE}.get(form.text("status"))
+    if action is None:
         raise InvalidInput("status must be 'open' or 'closed'.")
     token = form.text("token")
-    poll = await polls.set_status(code, token, status)
+    poll = await polls.act(await polls.authorise(code, token), action)
     if request.headers.get("HX-Request") != "true":
         return redirect(request.app.url_for("pages.admin", code=poll.code), status=303)
     return templates.respond(request, "admin.html", "_admin_controls.html", poll=poll, token=token)

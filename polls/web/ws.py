@@ -69,7 +69,7 @@ async def control_region(
 ) -> None:
     """The control region, pushed on every change: only with the event's admin token"""
     try:
-        await events.check_admin(code, admin_token(request, code) or request.args.get("token"))
+        await events.authorise(code, admin_token(request, code) or request.args.get("token"))
     except (Forbidden, EventNotFound):
         await ws.close(code=4403, reason="admin token required")
         return

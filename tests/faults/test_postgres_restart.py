@@ -46,7 +46,11 @@ MIN_OUTAGE = 2.0  # seconds PostgreSQL stays down at least
 VOTING_AFTER = 2.0  # seconds of voting after the recovery
 # What a client must never read in an error: the database's own words.
 DB_WORDS = re.compile(r"asyncpg|Traceback|Errno|database system|Connect call failed|terminating", re.I)
-ACCEPTED = {"200", "503 from a replica", "503 from HAProxy"}
+# A phone's ballot, or its asking for a voter id before it (refused by HAProxy too while every replica's
+# health check fails with PostgreSQL down): acknowledged, or an honest 503.
+ACCEPTED = {"200"} | {
+    f"{asked}503 from {whom}" for asked in ("", "voter id: ") for whom in ("a replica", "HAProxy")
+}
 
 
 def json_body(route: str, question: str, voter: str) -> dict[str, Any]:
@@ -196,7 +200,7 @@ async def test_postgres_stop_and_start_under_load_answers_only_503_and_loses_not
         "outcomes": outcomes,
         "errors_other_than_503": sum(n for outcome, n in outcomes.items() if outcome not in ACCEPTED),
         "503s_without_retry_after": sum(
-            1 for a in phones.attempts if a.outcome.startswith("503") and a.retry_after is None
+            1 for a in phones.attempts if "503" in a.outcome and a.retry_after is None
         ),
         "seconds_to_stop_postgresql": round(stopped_at - stopping_at, 3),
         "seconds_postgresql_was_down": round(back_at - stopped_at, 3),
@@ -221,7 +225,7 @@ async def test_postgres_stop_and_start_under_load_answers_only_503_and_loses_not
     assert all(seen == "closed 1013" for route, seen in swept.items() if route.endswith("websocket"))
     assert set(outcomes) <= ACCEPTED, outcomes
     assert figures["503s_without_retry_after"] == 0  # HAProxy's own 503 included
-    assert any(outcome.startswith("503") for outcome in outcomes), "the outage was not felt"
+    assert any("503" in outcome for outcome in outcomes), "the outage was not felt"
     assert figures["processes_restarted"] == []
     assert figures["acknowledged_ballots_lost"] == 0 and figures["votes_double_counted"] == 0
     assert len(acknowledged) <= voters_in_db <= len(phones.attempts)

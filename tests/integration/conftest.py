@@ -10,7 +10,7 @@ from sanic_testing.reusable import ReusableClient
 
 from polls.app import create_app
 from polls.config import Config
-from polls.domain import NewPoll, Poll, new_join_code
+from polls.domain import NewPoll, Poll
 from polls.store import Database, PollStore, migrate
 from tests.processes import Replica, free_port
 from tests.voters import ask_voter
@@ -33,9 +33,7 @@ def store(database: Database) -> PollStore:
 
 @pytest.fixture
 async def poll(store: PollStore) -> Poll:
-    return await store.create_poll(
-        new_join_code(), "hash", NewPoll("Lunch?", ("Pizza", "Tacos", "Sushi"), "multiple", 2)
-    )
+    return await store.create_poll("hash", NewPoll("Lunch?", ("Pizza", "Tacos", "Sushi"), "multiple", 2))
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from polls.domain import Ballot, NewPoll, Poll, new_join_code
+from polls.domain import Ballot, Poll, new_join_code
 from polls.errors import PollClosed, PollNotFound
 from polls.store import Database, PollStore
-from polls.store.polls import CodeTaken
+from polls.store.codes import with_free_code
 
 
 async def tally_from_ballots(database: Database, code: str) -> dict[int, int]:
@@ -33,9 +34,36 @@ async def test_a_new_poll_is_open_with_numbered_options(store: PollStore, poll: 
     assert await store.get_poll(poll.code) == poll
 
 
-async def test_a_taken_code_is_reported_so_another_can_be_drawn(store: PollStore, poll: Poll):
-    with pytest.raises(CodeTaken):
-        await store.create_poll(poll.code, "h", NewPoll("Q", ("a", "b"), "single", 1))
+def inserting_a_poll(store: PollStore) -> Callable[[str], Awaitable[str]]:
+    """An insert of a bare poll row under the code it is given (what with_free_code retries)."""
+
+    async def insert(code: str) -> str:
+        await store.database.run.execute(
+            """INSERT INTO polls (code, admin_hash, question, kind, max_choices)
+               VALUES ($1, 'h', 'Q', 'single', 1)""",
+            code,
+        )
+        return code
+
+    return insert
+
+
+async def test_a_taken_code_is_drawn_again_and_the_rest_of_the_transaction_stands(
+    store: PollStore, poll: Poll
+):
+    fresh = new_join_code()
+    draws = iter([poll.code, poll.code, fresh])
+    async with store.database.transaction() as connection:
+        await connection.execute("UPDATE polls SET question = 'Kept?' WHERE code = $1", poll.code)
+        assert await with_free_code(connection, inserting_a_poll(store), lambda: next(draws)) == fresh
+    assert (await store.get_poll(poll.code)).question == "Kept?"
+    assert await store.admin_hash(fresh) == "h"
+
+
+async def test_drawing_gives_up_after_ten_taken_codes(store: PollStore, poll: Poll):
+    async with store.database.transaction() as connection:
+        with pytest.raises(RuntimeError, match="10 attempts"):
+            await with_free_code(connection, inserting_a_poll(store), lambda: poll.code)
 
 
 async def test_a_ballot_counts_and_bumps_the_version(store: PollStore, poll: Poll):
