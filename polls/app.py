@@ -253,6 +253,7 @@ def create_app(config: Config | None = None) -> App:
         app.ext.dependency(dependency)
 
     app.blueprint([api, events_api, pages, event_pages, sockets, health])
+    templates.use_routes(app.url_for)
     exclude_websockets_from_openapi(app)
     app.static("/static", webclient / "static", name="static")
     return app

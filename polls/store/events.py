@@ -21,6 +21,7 @@ FROM polls p JOIN options o ON o.poll_id = p.id
 WHERE p.event_id = $1 ORDER BY p.position, o.id
 """
 
+
 def _questions(rows: list[asyncpg.Record]) -> tuple[Question, ...]:
     grouped: dict[int, list[asyncpg.Record]] = {}
     for row in rows:

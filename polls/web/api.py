@@ -15,7 +15,7 @@ from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web import schema
 from polls.web.idempotency import HEADER, Idempotency
-from polls.web.render import base_url
+from polls.web.render import absolute_url
 
 api = Blueprint("api", url_prefix="/api")
 
@@ -49,7 +49,6 @@ def once_per_key(handler: Handler) -> Handler:
 
 
 def poll_json(request: Request, poll: Poll, admin_token: str | None = None) -> dict[str, Any]:
-    root = f"{base_url(request)}/p/{poll.code}"
     body: dict[str, Any] = {
         "code": poll.code,
         "question": poll.question,
@@ -57,11 +56,14 @@ def poll_json(request: Request, poll: Poll, admin_token: str | None = None) -> d
         "max_choices": poll.max_choices,
         "status": poll.status,
         "options": [{"id": o.id, "label": o.label} for o in poll.options],
-        "urls": {"vote": root, "present": f"{root}/present"},
+        "urls": {
+            "vote": absolute_url(request, "pages.vote_page", code=poll.code),
+            "present": absolute_url(request, "pages.present", code=poll.code),
+        },
     }
     if admin_token is not None:
         body["admin_token"] = admin_token
-        body["urls"]["admin"] = f"{root}/admin?token={admin_token}"
+        body["urls"]["admin"] = absolute_url(request, "pages.admin", code=poll.code, token=admin_token)
     return body
 
 

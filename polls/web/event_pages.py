@@ -18,7 +18,7 @@ from polls.voters import VoterIds
 from polls.web.forms import Form, ballot_form, event_form, form_number, question_form
 from polls.web.idempotency import Idempotency
 from polls.web.pages import keep_voter, voter_of
-from polls.web.render import Templates, base_url, qr_svg
+from polls.web.render import Templates, absolute_url, qr_svg, url
 from polls.web.security import admin_token, remember_admin
 
 event_pages = Blueprint("event_pages")
@@ -31,25 +31,25 @@ def is_htmx(request: Request) -> bool:
 @event_pages.get(r"/<code:[A-Za-z2-9]{6}>")
 async def join_by_code(request: Request, code: str, events: EventService, polls: PollService) -> HTTPResponse:
     """The short join link: /<code> opens the event (or the single poll) with that code"""
-    return redirect(await join_target(code, events, polls), status=303)
+    return redirect(await join_target(request, code, events, polls), status=303)
 
 
 @event_pages.get("/join")
 async def join(request: Request, events: EventService, polls: PollService) -> HTTPResponse:
     """Go to the event (or poll) with the code a person typed on the home page"""
-    return redirect(await join_target(request.args.get("code", ""), events, polls), status=303)
+    return redirect(await join_target(request, request.args.get("code", ""), events, polls), status=303)
 
 
-async def join_target(raw_code: str, events: EventService, polls: PollService) -> str:
+async def join_target(request: Request, raw_code: str, events: EventService, polls: PollService) -> str:
     code = normalise_code(raw_code)
     if code is None:
         raise EventNotFound("There is no event or poll with that code.")
     try:
-        return f"/e/{(await events.get_event(code)).code}"
+        return url(request, "event_pages.participant", code=(await events.get_event(code)).code)
     except EventNotFound:
         pass
     try:
-        return f"/p/{(await polls.get_poll(code)).code}"
+        return url(request, "pages.vote_page", code=(await polls.get_poll(code)).code)
     except PollNotFound:
         raise EventNotFound("There is no event or poll with that code.") from None
 
@@ -60,7 +60,7 @@ async def create_event(request: Request, events: EventService, once: Idempotency
 
     async def create() -> HTTPResponse:
         event, token = await events.create_event(parse_new_event(event_form(Form(request))))
-        control = f"/e/{event.code}/control?token={token}"
+        control = url(request, "event_pages.control", code=event.code, token=token)
         if is_htmx(request):
             return empty(status=204, headers={"HX-Redirect": control})
         return redirect(control, status=303)
@@ -108,7 +108,8 @@ async def vote(
     ballot = parse_ballot(question.poll, ballot_form(form, voter))
     await polls.cast_ballot(question.poll, ballot)
     if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer
-        return keep_voter(request, redirect(f"/e/{event.code}", status=303), voter)
+        participant = url(request, "event_pages.participant", code=event.code)
+        return keep_voter(request, redirect(participant, status=303), voter)
     response = templates.respond(
         request, "_event_vote_received.html", question=question, chosen=ballot.option_ids
     )
@@ -119,7 +120,7 @@ async def vote(
 async def present(request: Request, code: str, events: EventService, templates: Templates) -> HTTPResponse:
     """The projection: the live question, the join code and QR code, the results when revealed"""
     view = await events.view(code)
-    join_url = f"{base_url(request)}/{view.code}"
+    join_url = absolute_url(request, "event_pages.join_by_code", code=view.code)
     return templates.respond(request, "event_present.html", view=view, join_url=join_url, qr=qr_svg(join_url))
 
 
@@ -131,12 +132,12 @@ async def control(
     if "token" in request.args:
         token = request.args.get("token", "")
         event_code = (await events.authorise(code, token)).code
-        clean = redirect(request.app.url_for("event_pages.control", code=event_code), status=303)
+        clean = redirect(url(request, "event_pages.control", code=event_code), status=303)
         return remember_admin(request, clean, event_code, token)
     token = admin_token(request, code) or ""
     event_code = (await events.authorise(code, token)).code
     view = await events.view(code)
-    join_url = f"{base_url(request)}/{view.code}"
+    join_url = absolute_url(request, "event_pages.join_by_code", code=view.code)
     response = templates.respond(
         request,
         "event_control.html",
@@ -188,7 +189,7 @@ async def control_action(
             case _:  # the question actions of the API: open, close, reveal, hide, reset
                 await events.act(admin, question, parse_action(action))
         if not is_htmx(request):
-            return redirect(request.app.url_for("event_pages.control", code=normalise_code(code)), status=303)
+            return redirect(url(request, "event_pages.control", code=normalise_code(code)), status=303)
         return templates.respond(request, "_event_control.html", view=await events.view(code))
 
     return await once(request, act)

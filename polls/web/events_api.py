@@ -27,7 +27,7 @@ from polls.event_service import EventAdmin, EventService
 from polls.web import schema
 from polls.web.api import bearer_token, json_body, once_per_key
 from polls.web.idempotency import Idempotency
-from polls.web.render import base_url
+from polls.web.render import absolute_url
 from polls.web.security import admin_token
 
 events_api = Blueprint("events_api", url_prefix="/api/events")
@@ -51,7 +51,6 @@ EXPORT_FIELDS = (
 def event_json(
     request: Request, event: Event, admin: bool = False, token: str | None = None
 ) -> dict[str, Any]:
-    root = base_url(request)
     live = event.live_question
     body: dict[str, Any] = {
         "code": event.code,
@@ -59,15 +58,15 @@ def event_json(
         "version": event.version,
         "live": live.as_dict() if live else None,
         "urls": {
-            "join": f"{root}/{event.code}",
-            "present": f"{root}/e/{event.code}/present",
+            "join": absolute_url(request, "event_pages.join_by_code", code=event.code),
+            "present": absolute_url(request, "event_pages.present", code=event.code),
         },
     }
     if admin:
         body["questions"] = [q.as_dict() for q in event.questions]
     if token is not None:
         body["admin_token"] = token
-        body["urls"]["control"] = f"{root}/e/{event.code}/control?token={token}"
+        body["urls"]["control"] = absolute_url(request, "event_pages.control", code=event.code, token=token)
     return body
 
 

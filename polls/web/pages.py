@@ -11,7 +11,7 @@ from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web.forms import Form, ballot_form, poll_form
 from polls.web.idempotency import Idempotency
-from polls.web.render import Templates, base_url, qr_svg
+from polls.web.render import Templates, absolute_url, qr_svg, url
 from polls.web.security import admin_token, is_https, remember_admin
 
 pages = Blueprint("pages")
@@ -42,7 +42,7 @@ def keep_voter(request: Request, response: HTTPResponse, voter: str) -> HTTPResp
 
 
 def join_url(request: Request, poll: Poll) -> str:
-    return f"{base_url(request)}/p/{poll.code}"
+    return absolute_url(request, "pages.vote_page", code=poll.code)
 
 
 @pages.get("/")
@@ -57,7 +57,7 @@ async def create_poll(request: Request, polls: PollService, once: Idempotency) -
 
     async def create() -> HTTPResponse:
         poll, token = await polls.create_poll(parse_new_poll(poll_form(Form(request))))
-        admin = f"/p/{poll.code}/admin?token={token}"
+        admin = url(request, "pages.admin", code=poll.code, token=token)
         if request.headers.get("HX-Request") == "true":
             return empty(status=204, headers={"HX-Redirect": admin})
         return redirect(admin, status=303)
@@ -110,7 +110,7 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
     if "token" in request.args:
         token = request.args.get("token", "")
         await polls.authorise(poll.code, token)
-        clean = redirect(request.app.url_for("pages.admin", code=poll.code), status=303)
+        clean = redirect(url(request, "pages.admin", code=poll.code), status=303)
         return remember_admin(request, clean, poll.code, token)
     token = admin_token(request, poll.code) or ""
     await polls.authorise(poll.code, token)
@@ -132,7 +132,7 @@ async def set_status(request: Request, code: str, polls: PollService, templates:
     token = form.text("token")
     poll = await polls.act(await polls.authorise(code, token), action)
     if request.headers.get("HX-Request") != "true":
-        return redirect(request.app.url_for("pages.admin", code=poll.code), status=303)
+        return redirect(url(request, "pages.admin", code=poll.code), status=303)
     return templates.respond(request, "admin.html", "_admin_controls.html", poll=poll, token=token)
 
 

@@ -50,6 +50,12 @@ class Templates:
             env.globals.update(static_version=static_version, lang=language, now=lambda: datetime.now(UTC))
             self.envs[language] = env
 
+    def use_routes(self, url_for: Callable[..., str]) -> None:
+        """Give the templates url(route, **params): every link and form target is built from the route's
+        name (app.url_for), so a renamed route breaks at one place, in every page and pushed fragment."""
+        for env in self.envs.values():
+            env.globals["url"] = url_for
+
     @staticmethod
     def language(request: Request) -> str:
         return negotiate(request.headers.get("Accept-Language"), request.args.get("lang"))
@@ -98,6 +104,16 @@ def base_url(request: Request) -> str:
     forwarded = request.headers.get("X-Forwarded-Proto")
     scheme = forwarded if forwarded in ("http", "https") else request.scheme
     return f"{scheme}://{request.host}"
+
+
+def url(request: Request, route: str, **params: Any) -> str:
+    """A route's path by its name (`pages.admin`), its parameters filled in and the rest as its query."""
+    return str(request.app.url_for(route, **params))
+
+
+def absolute_url(request: Request, route: str, **params: Any) -> str:
+    """The same as a full URL, in the scheme the client used (HAProxy's X-Forwarded-Proto)."""
+    return base_url(request) + url(request, route, **params)
 
 
 def qr_svg(url: str) -> str:

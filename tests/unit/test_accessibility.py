@@ -17,8 +17,8 @@ import pytest
 
 from polls.domain import Option, OptionResult, Poll, Results
 from polls.event import Event, EventView, Question
-from polls.web.i18n import load_translations
 from polls.web.render import Templates
+from tests.rendering import templates_with_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 CSS = (ROOT / "webclient" / "static" / "app.css").read_text()
@@ -302,7 +302,7 @@ def test_every_page_is_built_on_the_base_page(page):
 
 @pytest.fixture(scope="module")
 def templates() -> Templates:
-    return Templates(TEMPLATES, load_translations(ROOT / "webclient" / "locales"))
+    return templates_with_routes(TEMPLATES, ROOT / "webclient" / "locales")
 
 
 POLL = Poll("K7QH3M", "Lunch?", "single", 1, "open", (Option(1, "Pizza"), Option(2, "Tacos & more")))

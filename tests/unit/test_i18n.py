@@ -17,6 +17,7 @@ from polls.domain import Option, OptionResult, Poll, Results
 from polls.event import Event, EventView, Question
 from polls.web.i18n import load_translations, negotiate
 from polls.web.render import Templates
+from tests.rendering import templates_with_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "webclient" / "templates"
@@ -148,7 +149,7 @@ def test_the_language_is_the_explicit_choice_else_the_browsers_preference_else_e
 
 @pytest.fixture(scope="module")
 def templates() -> Templates:
-    return Templates(TEMPLATES, load_translations(LOCALES))
+    return templates_with_routes(TEMPLATES, LOCALES)
 
 
 HOME_IN_GERMAN = (
