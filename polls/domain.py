@@ -12,12 +12,12 @@ from enum import StrEnum
 from typing import Any
 
 from polls.errors import InvalidInput
+from polls.kinds import kind_of
 from polls.voters import VOTER_ID
 
 QUESTION_MAX = 300
 LABEL_MAX = 120
 OPTIONS_MIN, OPTIONS_MAX = 2, 20
-KINDS = ("single", "multiple")
 NOT_ISSUED = "voter must be an id issued by POST /api/voters."
 
 # Join codes avoid characters that are confused when read aloud or from a projector (0/O, 1/I/L).
@@ -179,21 +179,8 @@ def parse_new_poll(body: Any) -> NewPoll:
         raise InvalidInput(f"A poll needs {OPTIONS_MIN} to {OPTIONS_MAX} options.")
     if len({label.casefold() for label in labels}) != len(labels):
         raise InvalidInput("Options must be different from each other.")
-    kind = body.get("kind", "single")
-    if kind not in KINDS:
-        raise InvalidInput("kind must be 'single' or 'multiple'.")
-    max_choices = body.get("max_choices")
-    if kind == "single":
-        if max_choices is not None and (type(max_choices) is not int or max_choices != 1):
-            raise InvalidInput("max_choices applies only to polls of kind 'multiple'.")
-        return NewPoll(question, labels, kind, 1)
-    if max_choices is None:
-        max_choices = len(labels)
-    if isinstance(max_choices, bool) or not isinstance(max_choices, int):
-        raise InvalidInput("max_choices must be a whole number.")
-    if not 1 <= max_choices <= len(labels):
-        raise InvalidInput(f"max_choices must be between 1 and {len(labels)}.")
-    return NewPoll(question, labels, kind, max_choices)
+    kind = kind_of(body.get("kind", "single"))
+    return NewPoll(question, labels, kind.name, kind.settings(body, labels))
 
 
 def parse_ballot(poll: Poll, body: Any) -> Ballot:
@@ -203,18 +190,4 @@ def parse_ballot(poll: Poll, body: Any) -> Ballot:
     voter = body.get("voter")
     if not isinstance(voter, str) or not VOTER_ID.fullmatch(voter):
         raise InvalidInput(NOT_ISSUED)
-    chosen = body.get("options")
-    if not isinstance(chosen, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in chosen
-    ):
-        raise InvalidInput("options must be a list of option ids.")
-    ids = tuple(sorted(set(chosen)))
-    if not ids:
-        raise InvalidInput("Choose at least one option.")
-    unknown = set(ids) - poll.option_ids
-    if unknown:
-        raise InvalidInput(f"Unknown option id(s) for this poll: {sorted(unknown)}.")
-    if len(ids) > poll.max_choices:
-        limit = "one option" if poll.max_choices == 1 else f"at most {poll.max_choices} options"
-        raise InvalidInput(f"Too many choices: choose {limit}.")
-    return Ballot(voter, ids)
+    return Ballot(voter, kind_of(poll.kind).choices(poll, body))

@@ -6,34 +6,9 @@ import asyncpg
 
 from polls.domain import Ballot, NewPoll, Option, OptionResult, Poll, Results
 from polls.errors import PollClosed, PollNotFound
+from polls.kinds import kind_of
 from polls.store.codes import with_free_code
 from polls.store.pool import Database
-
-# Applies a batch of ballots (one per voter) in one statement, counting in the database itself: +1 for each
-# option a ballot chooses, -1 for each option the voter's previous ballot had, never read-modify-write in
-# Python. The caller holds the poll row's lock, so no other ballot of this poll changes in between.
-_UPSERT_BALLOTS = """
-WITH incoming AS (
-    SELECT voter, choices::integer[] AS option_ids FROM unnest($2::text[], $3::text[]) AS t (voter, choices)
-), previous AS (
-    SELECT b.voter, b.option_ids FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
-), upserted AS (
-    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, option_ids FROM incoming
-    ON CONFLICT (poll_id, voter)
-    DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
-), delta AS (
-    SELECT id, sum(change)::integer AS change FROM (
-        SELECT unnest(option_ids) AS id, 1 AS change FROM incoming
-        UNION ALL
-        SELECT unnest(option_ids), -1 FROM previous
-    ) AS changes GROUP BY id HAVING sum(change) <> 0
-), counted AS (
-    UPDATE options SET votes = options.votes + delta.change
-    FROM delta WHERE options.poll_id = $1 AND options.id = delta.id
-)
-UPDATE polls SET voters = voters + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
-WHERE id = $1
-"""
 
 RESULTS = """
 SELECT p.version, p.voters, p.status, o.id, o.label, o.votes
@@ -145,14 +120,14 @@ class PollStore:
         async with self.database.acquire() as connection, connection.transaction():
             locked = await connection.fetchrow(
                 """UPDATE polls SET version = version + 1
-                   WHERE code = $1 AND status = 'open' RETURNING id""",
+                   WHERE code = $1 AND status = 'open' RETURNING id, kind""",
                 code,
             )
             if locked is None:
                 exists = await connection.fetchval("SELECT 1 FROM polls WHERE code = $1", code)
                 raise PollClosed() if exists else PollNotFound()
             await connection.execute(
-                _UPSERT_BALLOTS,
+                kind_of(locked["kind"]).upsert_ballots,
                 locked["id"],
                 [ballot.voter for ballot in ballots],
                 ["{" + ",".join(map(str, ballot.option_ids)) + "}" for ballot in ballots],

@@ -17,6 +17,7 @@ from sanic.response import HTTPResponse, html
 
 from polls.domain import Results
 from polls.event import EventView
+from polls.kinds import KINDS
 from polls.web.i18n import DEFAULT, negotiate
 
 RESULTS_FRAGMENT = "_results.html"
@@ -47,7 +48,9 @@ class Templates:
                 extensions=["jinja2.ext.i18n"],
             )
             env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
-            env.globals.update(static_version=static_version, lang=language, now=lambda: datetime.now(UTC))
+            env.globals.update(
+                static_version=static_version, lang=language, now=lambda: datetime.now(UTC), kinds=KINDS
+            )
             self.envs[language] = env
 
     def use_routes(self, url_for: Callable[..., str]) -> None:

@@ -1,0 +1,64 @@
+"""Question kinds. Each module under polls/kinds/ defines a kind (or a family of them): its settings and how
+they are validated, how a ballot of it is read, how its tally is kept in SQL (in the ballot's own
+transaction), and its fragment templates (under webclient/templates/kinds/). The registry maps the name a
+question stores in `polls.kind` to its Kind; the domain, the store and the templates ask it, never a kind's
+name. Adding a kind: its module here, its templates, its tests, a migration for its tally's tables, and a
+line in KINDS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from polls.errors import InvalidInput
+from polls.kinds import choice
+
+
+class Options(Protocol):
+    """What a kind reads of the question a ballot is for."""
+
+    @property
+    def option_ids(self) -> frozenset[int]: ...
+
+    @property
+    def max_choices(self) -> int: ...
+
+
+class Kind(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def ballot_template(self) -> str:
+        """The ballot's inputs, inside either page's ballot form (the poll's and the event's)."""
+        ...
+
+    @property
+    def settings_template(self) -> str:
+        """The kind's fields in the forms that create or edit a question."""
+        ...
+
+    def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> int:
+        """Validate the kind's settings of a new question; its maximum number of choices."""
+        ...
+
+    def choices(self, question: Options, body: Mapping[str, Any]) -> tuple[int, ...]:
+        """Validate a ballot's choices against the question; the option ids, sorted, each once."""
+        ...
+
+    @property
+    def upsert_ballots(self) -> str:
+        """The SQL that stores a batch of ballots and keeps the tally: $1 the question's id, $2 the voters,
+        $3 their choices (text arrays, one per voter)."""
+        ...
+
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (choice.SINGLE, choice.MULTIPLE)}
+
+
+def kind_of(name: Any) -> Kind:
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        names = " or ".join(f"'{known}'" for known in KINDS)
+        raise InvalidInput(f"kind must be {names}.")
+    return kind

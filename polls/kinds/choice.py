@@ -1,0 +1,87 @@
+"""Single and multiple choice: a question with 2 to 20 options; a ballot ticks one of them (single) or up to
+`max_choices` (multiple). The tally is a counter per option, moved in SQL by the change each ballot makes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from polls.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from polls.kinds import Options
+
+# Applies a batch of ballots (one per voter) in one statement, counting in the database itself: +1 for each
+# option a ballot chooses, -1 for each option the voter's previous ballot had, never read-modify-write in
+# Python. The caller holds the question's row lock, so no other ballot of it changes in between.
+UPSERT_BALLOTS = """
+WITH incoming AS (
+    SELECT voter, choices::integer[] AS option_ids FROM unnest($2::text[], $3::text[]) AS t (voter, choices)
+), previous AS (
+    SELECT b.voter, b.option_ids FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
+), upserted AS (
+    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, option_ids FROM incoming
+    ON CONFLICT (poll_id, voter)
+    DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
+), delta AS (
+    SELECT id, sum(change)::integer AS change FROM (
+        SELECT unnest(option_ids) AS id, 1 AS change FROM incoming
+        UNION ALL
+        SELECT unnest(option_ids), -1 FROM previous
+    ) AS changes GROUP BY id HAVING sum(change) <> 0
+), counted AS (
+    UPDATE options SET votes = options.votes + delta.change
+    FROM delta WHERE options.poll_id = $1 AND options.id = delta.id
+)
+UPDATE polls SET voters = voters + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
+WHERE id = $1
+"""
+
+
+@dataclass(frozen=True)
+class Choice:
+    name: str  # "single" or "multiple"
+    ballot_template: str = "kinds/choice/ballot.html"
+    settings_template: str = "kinds/choice/settings.html"
+    upsert_ballots: str = UPSERT_BALLOTS
+
+    @property
+    def single(self) -> bool:
+        return self.name == "single"
+
+    def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> int:
+        """max_choices: 1 for single choice; for multiple, 1 to the number of options (all if not given)."""
+        max_choices = body.get("max_choices")
+        if self.single:
+            if max_choices is not None and (type(max_choices) is not int or max_choices != 1):
+                raise InvalidInput("max_choices applies only to polls of kind 'multiple'.")
+            return 1
+        if max_choices is None:
+            return len(labels)
+        if isinstance(max_choices, bool) or not isinstance(max_choices, int):
+            raise InvalidInput("max_choices must be a whole number.")
+        if not 1 <= max_choices <= len(labels):
+            raise InvalidInput(f"max_choices must be between 1 and {len(labels)}.")
+        return max_choices
+
+    def choices(self, question: Options, body: Mapping[str, Any]) -> tuple[int, ...]:
+        chosen = body.get("options")
+        if not isinstance(chosen, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in chosen
+        ):
+            raise InvalidInput("options must be a list of option ids.")
+        ids = tuple(sorted(set(chosen)))
+        if not ids:
+            raise InvalidInput("Choose at least one option.")
+        unknown = set(ids) - question.option_ids
+        if unknown:
+            raise InvalidInput(f"Unknown option id(s) for this poll: {sorted(unknown)}.")
+        if len(ids) > question.max_choices:
+            limit = "one option" if question.max_choices == 1 else f"at most {question.max_choices} options"
+            raise InvalidInput(f"Too many choices: choose {limit}.")
+        return ids
+
+
+SINGLE = Choice("single")
+MULTIPLE = Choice("multiple")
