@@ -35,6 +35,7 @@ class Question:
         return self.poll.status
 
     def as_dict(self) -> dict[str, Any]:
+        """The question as the API shows it and the bus carries it (bus.messages reads it back)."""
         poll = self.poll
         return {
             "code": poll.code,
@@ -117,12 +118,16 @@ class EventView:
 
 @dataclass(frozen=True)
 class NewQuestion:
+    """A question to add to an event: the poll it asks, and who sees its results (VISIBILITIES)."""
+
     poll: NewPoll
     visibility: str
 
 
 @dataclass(frozen=True)
 class NewEvent:
+    """A new event: its title and its questions, in order."""
+
     title: str
     questions: tuple[NewQuestion, ...]
 

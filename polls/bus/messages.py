@@ -49,6 +49,7 @@ def _question(data: dict[str, Any]) -> Question:
 
 
 def event_dict(view: EventView) -> dict[str, Any]:
+    """An event's state on the bus: every question (as the API shows it) and the live one's results."""
     event = view.event
     return {
         "code": event.code,

@@ -87,16 +87,15 @@ class EventStore:
         return await with_free_code(connection, insert)
 
     async def admin_hash(self, code: str) -> str:
-        found = await self.database.run.fetchval("SELECT admin_hash FROM events WHERE code = $1", code)
-        if found is None:
-            raise EventNotFound()
-        return str(found)
+        query = "SELECT admin_hash FROM events WHERE code = $1"
+        return str(await self.database.value(query, code, missing=EventNotFound))
 
     async def lock(self, code: str) -> None:
         """Inside a unit of work: hold the event's row until it commits, so that what the use case reads of
         the event (its questions, their order) is still so when it writes."""
-        if await self.database.run.fetchval("SELECT 1 FROM events WHERE code = $1 FOR UPDATE", code) is None:
-            raise EventNotFound()
+        await self.database.value(
+            "SELECT 1 FROM events WHERE code = $1 FOR UPDATE", code, missing=EventNotFound
+        )
 
     async def get_event(self, code: str) -> Event:
         async with self.database.acquire() as connection:

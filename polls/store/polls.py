@@ -80,19 +80,13 @@ class PollStore:
         return poll_of(code, rows, rows[0]["in_event"])
 
     async def admin_hash(self, code: str) -> str:
-        found = await self.database.run.fetchval("SELECT admin_hash FROM polls WHERE code = $1", code)
-        if found is None:
-            raise PollNotFound()
-        return str(found)
+        query = "SELECT admin_hash FROM polls WHERE code = $1"
+        return str(await self.database.value(query, code, missing=PollNotFound))
 
     async def event_admin_hash(self, code: str) -> str:
         """The admin hash of the event that the poll is a question of."""
-        found = await self.database.run.fetchval(
-            "SELECT e.admin_hash FROM polls p JOIN events e ON e.id = p.event_id WHERE p.code = $1", code
-        )
-        if found is None:
-            raise PollNotFound()
-        return str(found)
+        query = "SELECT e.admin_hash FROM polls p JOIN events e ON e.id = p.event_id WHERE p.code = $1"
+        return str(await self.database.value(query, code, missing=PollNotFound))
 
     async def voters_with_ballots(self, code: str, voters: set[str]) -> set[str]:
         """Which of these voters have a ballot in the poll (its current round)."""

@@ -113,6 +113,13 @@ class Database:
             except Exception as exc:  # committed: the answer stands, the screens catch up on the next change
                 log.warning("after commit: %s", exc)
 
+    async def value(self, query: str, *args: Any, missing: type[Exception]) -> Any:
+        """The first column of the query's first row, or the `missing` error (a not-found) if it has none."""
+        found = await self.run.fetchval(query, *args)
+        if found is None:
+            raise missing()
+        return found
+
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[asyncpg.Connection]:
         """A use case's unit of work: a new one, or the one its caller opened already (a write sent with an
