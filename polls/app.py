@@ -235,7 +235,7 @@ def create_app(config: Config | None = None) -> App:
     )
     voter_ids = VoterIds()
     service = PollService(store, bus, voter_ids)
-    events = EventService(event_store, store, bus)
+    events = EventService(event_store, service, bus)
     keys = IdempotencyKeys(database)
     once = Idempotency(database, keys, config.test_pause_after_commit)
 

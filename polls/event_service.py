@@ -14,9 +14,8 @@ from typing import Any
 from polls.domain import Action, code_or_not_found, hash_token, new_admin_token, normalise_code, token_matches
 from polls.errors import EventNotFound, Forbidden, InvalidInput, PollNotFound
 from polls.event import Event, EventView, NewEvent, NewQuestion, check_order
-from polls.service import Publisher
+from polls.service import PollService, Publisher
 from polls.store.events import EventStore
-from polls.store.polls import PollStore
 
 log = logging.getLogger("polls.events")
 
@@ -29,9 +28,9 @@ class EventAdmin:
 
 
 class EventService:
-    def __init__(self, store: EventStore, polls: PollStore, publisher: Publisher) -> None:
+    def __init__(self, store: EventStore, questions: PollService, publisher: Publisher) -> None:
         self.store = store
-        self.polls = polls
+        self.questions = questions  # an event's question is a poll: its actions, votes and results are theirs
         self.publisher = publisher
 
     async def authorise(self, raw_code: str, token: str | None) -> EventAdmin:
@@ -102,20 +101,15 @@ class EventService:
         async with self.store.database.unit():
             await self.store.set_live(admin.code, question)
             if question is not None and open_voting:
-                await self.store.set_status(admin.code, question, "open")
+                await self.questions.apply(question, Action.OPEN)
             return await self._published(admin.code, question)
 
     async def act(self, admin: EventAdmin, question: str, action: Action) -> Event:
         """Open or close voting, reveal or hide the results, or start a new round."""
         question = self._question(question)
         async with self.store.database.unit():
-            match action:
-                case Action.OPEN | Action.CLOSE:
-                    await self.store.set_status(admin.code, question, action.status)
-                case Action.REVEAL | Action.HIDE:
-                    await self.store.set_revealed(admin.code, question, action is Action.REVEAL)
-                case Action.RESET:
-                    await self.store.reset(admin.code, question)
+            await self.store.touch(admin.code, question)
+            await self.questions.apply(question, action)
             return await self._published(admin.code, question)
 
     async def start_countdown(self, admin: EventAdmin, question: str, seconds: int) -> Event:
@@ -138,7 +132,7 @@ class EventService:
     async def _published(self, code: str, question: str | None = None) -> Event:
         """Inside the use case's unit of work: the event as changed. Its state and the touched question's
         results, read in the same transaction, are published once it committed."""
-        results = await self.polls.results(question) if question is not None else None
+        results = await self.questions.store.results(question) if question is not None else None
         view = await self.store.view(code)
 
         async def publish() -> None:

@@ -108,14 +108,25 @@ class PollService:
         return PollAdmin(code)
 
     async def act(self, admin: PollAdmin, action: Action) -> Poll:
-        """Open or close voting (the action table of an event's questions; a standalone poll's results are
-        always public, so it has nothing to reveal, hide or start again)."""
+        """A presenter's action on a standalone poll: open or close voting (its results are always public,
+        so it has nothing to reveal or hide; a new round is an event's)."""
         if action not in (Action.OPEN, Action.CLOSE):
             raise InvalidInput("A poll can be opened or closed; the other actions are an event's.")
         async with self.store.database.unit():
-            await self.store.set_status(admin.code, action.status)
+            await self.apply(admin.code, action)
             await self.store.database.after_commit(lambda: self._publish(admin.code))
             return await self.store.get_poll(admin.code)
+
+    async def apply(self, code: str, action: Action) -> None:
+        """Inside the caller's unit of work: what an action changes on a question, a standalone poll's or an
+        event's (one table for both; the caller checked who may, and publishes after the commit)."""
+        match action:
+            case Action.OPEN | Action.CLOSE:
+                await self.store.set_status(code, action.status)
+            case Action.REVEAL | Action.HIDE:
+                await self.store.set_revealed(code, action is Action.REVEAL)
+            case Action.RESET:
+                await self.store.reset(code)
 
     async def _publish(self, code: str) -> None:
         """After commit: read the snapshot that includes the change and hand it to the bus."""

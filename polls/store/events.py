@@ -179,6 +179,12 @@ class EventStore:
             await connection.execute("DELETE FROM options WHERE poll_id = $1", poll_id)
             await insert_options(connection, poll_id, question.poll.labels)
 
+    async def touch(self, code: str, poll_code: str) -> None:
+        """Inside a unit of work, before a change to one of the event's questions: bump the event's version
+        and lock the question's row; PollNotFound if the question is not the event's."""
+        async with self.database.acquire() as connection:
+            await self._question_id(connection, await self._bump(connection, code), poll_code)
+
     async def set_title(self, code: str, title: str) -> None:
         await self.change(code, None, "UPDATE events SET title = $2 WHERE id = $1", title)
 
@@ -202,21 +208,6 @@ class EventStore:
         else:
             await self.change(code, poll_code, "UPDATE events SET live_poll_id = $2 WHERE id = $1")
 
-    async def set_status(self, code: str, poll_code: str, status: str) -> None:
-        """Open or close voting; either ends a running countdown."""
-        await self.change(
-            code,
-            poll_code,
-            """UPDATE polls SET status = $3, closes_at = NULL, version = version + 1
-               WHERE id = $2 AND event_id = $1""",
-            status,
-        )
-
-    async def set_revealed(self, code: str, poll_code: str, revealed: bool) -> None:
-        await self.change(
-            code, poll_code, "UPDATE polls SET revealed = $3 WHERE id = $2 AND event_id = $1", revealed
-        )
-
     async def start_countdown(self, code: str, poll_code: str, seconds: int) -> None:
         """Open voting now and have it close by itself after the given seconds (see close_expired)."""
         await self.change(
@@ -226,27 +217,6 @@ class EventStore:
                                 version = version + 1
                WHERE id = $2 AND event_id = $1""",
             seconds,
-        )
-
-    async def reset(self, code: str, poll_code: str) -> None:
-        """Start a new round of the question: keep this round's results in poll_rounds, clear the ballots."""
-        await self.change(
-            code,
-            poll_code,
-            """WITH archived AS (
-                   INSERT INTO poll_rounds (poll_id, round, voters, counts)
-                   SELECT p.id, p.round, p.voters,
-                          (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
-                                            ORDER BY o.id) FROM options o WHERE o.poll_id = p.id)
-                   FROM polls p WHERE p.id = $2 AND p.event_id = $1
-               ), cleared AS (
-                   DELETE FROM ballots WHERE poll_id = $2
-               ), zeroed AS (
-                   UPDATE options SET votes = 0 WHERE poll_id = $2
-               )
-               UPDATE polls SET round = round + 1, voters = 0, status = 'open', closes_at = NULL,
-                                version = version + 1
-               WHERE id = $2""",
         )
 
     async def close_expired(self) -> list[tuple[str, str]]:

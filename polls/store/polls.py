@@ -129,15 +129,39 @@ class PollStore:
             return results_of(code, await connection.fetch(RESULTS, code))
 
     async def set_status(self, code: str, status: str) -> int:
-        """Open or close the poll; returns the new version (bumped even if the status was already so)."""
-        version = await self.database.run.fetchval(
-            "UPDATE polls SET status = $2, version = version + 1 WHERE code = $1 RETURNING version",
+        """Open or close voting, which ends a running countdown; returns the new version (bumped even if
+        the status was already so)."""
+        query = """UPDATE polls SET status = $2, closes_at = NULL, version = version + 1
+                   WHERE code = $1 RETURNING version"""
+        return int(await self.database.value(query, code, status, missing=PollNotFound))
+
+    async def set_revealed(self, code: str, revealed: bool) -> None:
+        """Show or hide the results to the audience (an event's question: its screens and phones)."""
+        query = "UPDATE polls SET revealed = $2 WHERE code = $1 RETURNING 1"
+        await self.database.value(query, code, revealed, missing=PollNotFound)
+
+    async def reset(self, code: str) -> None:
+        """Start a new round: keep this round's results in poll_rounds, clear the ballots, open voting."""
+        await self.database.value(
+            """WITH question AS (
+                   SELECT id FROM polls WHERE code = $1
+               ), archived AS (
+                   INSERT INTO poll_rounds (poll_id, round, voters, counts)
+                   SELECT p.id, p.round, p.voters,
+                          (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
+                                            ORDER BY o.id) FROM options o WHERE o.poll_id = p.id)
+                   FROM polls p JOIN question q ON q.id = p.id
+               ), cleared AS (
+                   DELETE FROM ballots WHERE poll_id = (SELECT id FROM question)
+               ), zeroed AS (
+                   UPDATE options SET votes = 0 WHERE poll_id = (SELECT id FROM question)
+               )
+               UPDATE polls SET round = round + 1, voters = 0, status = 'open', closes_at = NULL,
+                                version = version + 1
+               WHERE id = (SELECT id FROM question) RETURNING 1""",
             code,
-            status,
+            missing=PollNotFound,
         )
-        if version is None:
-            raise PollNotFound()
-        return int(version)
 
     async def results(self, code: str) -> Results:
         """One consistent snapshot: the version, the voter count and every option's count."""

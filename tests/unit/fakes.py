@@ -71,6 +71,8 @@ class FakePollStore:
             "event_hashes": {},
             "ballots": {},
             "versions": {},
+            "revealed": {},
+            "rounds": {},
         }
         self.reads = 0  # get_poll calls: what the service's cache saves
 
@@ -79,6 +81,8 @@ class FakePollStore:
         self.state["hashes"][poll.code] = admin_hash
         self.state["ballots"][poll.code] = {}
         self.state["versions"][poll.code] = 0
+        self.state["revealed"][poll.code] = False
+        self.state["rounds"][poll.code] = 1
         if event_hash is not None:
             self.state["event_hashes"][poll.code] = event_hash
         return poll
@@ -111,6 +115,15 @@ class FakePollStore:
         self.state["polls"][code] = replace(self._poll(code), status=status)
         self.state["versions"][code] += 1
         return self.state["versions"][code]
+
+    async def set_revealed(self, code: str, revealed: bool) -> None:
+        self._poll(code)
+        self.state["revealed"][code] = revealed
+
+    async def reset(self, code: str) -> None:
+        self.state["ballots"][code] = {}
+        self.state["rounds"][code] += 1
+        await self.set_status(code, "open")
 
     async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Results:
         if self._poll(code).status != "open":
@@ -145,7 +158,16 @@ class FakeEventStore:
         if code not in self.state["events"]:
             raise EventNotFound()
         event: Event = self.state["events"][code]
-        questions = tuple(replace(q, poll=self.polls.state["polls"][q.code]) for q in event.questions)
+        polls = self.polls.state
+        questions = tuple(
+            replace(
+                q,
+                poll=polls["polls"][q.code],
+                revealed=polls["revealed"][q.code],
+                round=polls["rounds"][q.code],
+            )
+            for q in event.questions
+        )
         return replace(event, questions=questions)
 
     def _change(self, code: str, **changes: Any) -> None:
@@ -158,6 +180,9 @@ class FakeEventStore:
             raise PollNotFound("There is no question with that code in this event.")
         questions = tuple(replace(q, **changes) if q.code == question else q for q in event.questions)
         self._change(code, questions=questions)
+
+    async def touch(self, code: str, question: str) -> None:
+        self._replace_question(code, question)
 
     async def create_event(self, admin_hash: str, new: NewEvent) -> str:
         code = new_join_code()
@@ -224,21 +249,9 @@ class FakeEventStore:
     async def set_live(self, code: str, question: str | None) -> None:
         self._change(code, live=question)
 
-    async def set_status(self, code: str, question: str, status: str) -> None:
-        await self.polls.set_status(question, status)
-        self._replace_question(code, question, closes_at=None)
-
-    async def set_revealed(self, code: str, question: str, revealed: bool) -> None:
-        self._replace_question(code, question, revealed=revealed)
-
-    async def reset(self, code: str, question: str) -> None:
-        self.polls.state["ballots"][question] = {}
-        await self.polls.set_status(question, "open")
-        round_ = self._event(code).question(question)
-        self._replace_question(code, question, round=(round_.round + 1) if round_ else 1)
-
     async def start_countdown(self, code: str, question: str, seconds: int) -> None:
-        await self.set_status(code, question, "open")
+        self._replace_question(code, question)
+        await self.polls.set_status(question, "open")
 
     async def close_expired(self) -> list[tuple[str, str]]:
         return []

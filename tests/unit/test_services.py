@@ -39,8 +39,8 @@ def polls(store, publisher) -> PollService:
 
 
 @pytest.fixture
-def events(database, store, publisher) -> EventService:
-    return EventService(FakeEventStore(database, store), store, publisher)
+def events(database, store, polls, publisher) -> EventService:
+    return EventService(FakeEventStore(database, store), polls, publisher)
 
 
 # --- polls ------------------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ async def test_going_live_opens_the_question_in_the_same_commit_and_publishes_on
 async def test_a_use_case_that_fails_changes_nothing_and_publishes_nothing(events: EventService, publisher):
     admin, (first,) = await new_event(events)
     await events.set_live(admin, first)
-    await events.polls.cast_ballots(first, [Ballot("voter-0001", (1,))])
+    await events.questions.store.cast_ballots(first, [Ballot("voter-0001", (1,))])
     publisher.published.clear()
     before = await events.get_event(admin.code)
     with pytest.raises(Conflict):
