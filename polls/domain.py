@@ -99,6 +99,7 @@ class Results:
     voters: int
     status: str
     options: tuple[OptionResult, ...]
+    kind: str = "single"  # the question's kind: which template shows the tally (not part of the API's JSON)
 
     def percent(self, option: OptionResult) -> int:
         """Share of voters who chose the option, rounded; 0 before anyone voted."""

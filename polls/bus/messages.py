@@ -28,7 +28,11 @@ class Presence:
 
 def _results(data: dict[str, Any]) -> Results:
     options = tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])
-    return Results(str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options)
+    # A message from a replica that did not send the kind yet (a rolling upgrade) is of a choice question.
+    kind = str(data.get("kind", "single"))
+    return Results(
+        str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options, kind
+    )
 
 
 def _question(data: dict[str, Any]) -> Question:
@@ -57,7 +61,7 @@ def event_dict(view: EventView) -> dict[str, Any]:
         "version": event.version,
         "live": event.live,
         "questions": [q.as_dict() for q in event.questions],
-        "results": view.results.as_dict() if view.results else None,
+        "results": {**view.results.as_dict(), "kind": view.results.kind} if view.results else None,
     }
 
 
@@ -69,7 +73,7 @@ def _event(data: dict[str, Any]) -> EventView:
 
 def encode(snapshot: Results | EventView | Presence) -> bytes:
     if isinstance(snapshot, Results):
-        body = {"type": "results", **snapshot.as_dict()}
+        body = {"type": "results", **snapshot.as_dict(), "kind": snapshot.kind}
     elif isinstance(snapshot, EventView):
         body = {"type": "event", **event_dict(snapshot)}
     else:

@@ -2,16 +2,17 @@
 they are validated, how a ballot of it is read, how its tally is kept in SQL (in the ballot's own
 transaction), and its fragment templates (under webclient/templates/kinds/). The registry maps the name a
 question stores in `polls.kind` to its Kind; the domain, the store and the templates ask it, never a kind's
-name. Adding a kind: its module here, its templates, its tests, a migration for its tally's tables, and a
-line in KINDS."""
+name. Adding a kind: its module here (listing it in the module's KINDS), its templates, its tests, and a
+migration for its tally's tables; the registry finds the module by itself."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from polls.errors import InvalidInput
-from polls.kinds import choice
 
 
 class Options(Protocol):
@@ -38,6 +39,11 @@ class Kind(Protocol):
         """The kind's fields in the forms that create or edit a question."""
         ...
 
+    @property
+    def results_template(self) -> str:
+        """The kind's tally, inside either results region (a poll's and an event's)."""
+        ...
+
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> int:
         """Validate the kind's settings of a new question; its maximum number of choices."""
         ...
@@ -53,7 +59,19 @@ class Kind(Protocol):
         ...
 
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (choice.SINGLE, choice.MULTIPLE)}
+def _discover() -> dict[str, Kind]:
+    """Every kind that a module of this package lists in its KINDS, by name (modules in name order)."""
+    kinds: dict[str, Kind] = {}
+    for module in pkgutil.iter_modules(__path__):
+        for kind in importlib.import_module(f"{__name__}.{module.name}").KINDS:
+            if kind.name in kinds:
+                raise RuntimeError(f"two question kinds are named {kind.name!r}")
+            kinds[kind.name] = kind
+    return kinds
+
+
+KINDS: dict[str, Kind] = _discover()
+SETTINGS_TEMPLATES = tuple(dict.fromkeys(kind.settings_template for kind in KINDS.values()))
 
 
 def kind_of(name: Any) -> Kind:

@@ -44,6 +44,7 @@ class Choice:
     name: str  # "single" or "multiple"
     ballot_template: str = "kinds/choice/ballot.html"
     settings_template: str = "kinds/choice/settings.html"
+    results_template: str = "kinds/choice/results.html"
     upsert_ballots: str = UPSERT_BALLOTS
 
     @property
@@ -85,3 +86,4 @@ class Choice:
 
 SINGLE = Choice("single")
 MULTIPLE = Choice("multiple")
+KINDS = (SINGLE, MULTIPLE)  # what the registry (polls.kinds) finds in this module

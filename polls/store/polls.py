@@ -11,7 +11,7 @@ from polls.store.codes import with_free_code
 from polls.store.pool import Database
 
 RESULTS = """
-SELECT p.version, p.voters, p.status, o.id, o.label, o.votes
+SELECT p.version, p.voters, p.status, p.kind, o.id, o.label, o.votes
 FROM polls p JOIN options o ON o.poll_id = p.id
 WHERE p.code = $1 ORDER BY o.id
 """
@@ -23,7 +23,7 @@ def results_of(code: str, rows: list[asyncpg.Record]) -> Results:
         raise PollNotFound()
     first = rows[0]
     options = tuple(OptionResult(row["id"], row["label"], row["votes"]) for row in rows)
-    return Results(code, first["version"], first["voters"], first["status"], options)
+    return Results(code, first["version"], first["voters"], first["status"], options, first["kind"])
 
 
 def poll_of(code: str, rows: list[asyncpg.Record], in_event: bool) -> Poll:

@@ -17,7 +17,7 @@ from sanic.response import HTTPResponse, html
 
 from polls.domain import Results
 from polls.event import EventView
-from polls.kinds import KINDS
+from polls.kinds import KINDS, SETTINGS_TEMPLATES
 from polls.web.i18n import DEFAULT, negotiate
 
 RESULTS_FRAGMENT = "_results.html"
@@ -49,7 +49,11 @@ class Templates:
             )
             env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
             env.globals.update(
-                static_version=static_version, lang=language, now=lambda: datetime.now(UTC), kinds=KINDS
+                static_version=static_version,
+                lang=language,
+                now=lambda: datetime.now(UTC),
+                kinds=KINDS,
+                kind_settings=SETTINGS_TEMPLATES,
             )
             self.envs[language] = env
 

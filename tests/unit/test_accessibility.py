@@ -252,8 +252,9 @@ def controls(template: Path) -> Controls:
     return parser
 
 
-ALL_TEMPLATES = sorted(TEMPLATES.glob("*.html"))
-PAGES = [t for t in ALL_TEMPLATES if not t.name.startswith("_") and t.name != "base.html"]
+ALL_TEMPLATES = sorted(TEMPLATES.rglob("*.html"))  # the kinds' templates (kinds/<kind>/) too
+# Pages: the top folder's templates but fragments (_name.html) and the base; kinds/ holds fragments only.
+PAGES = [t for t in sorted(TEMPLATES.glob("*.html")) if not t.name.startswith("_") and t.name != "base.html"]
 
 
 def test_the_templates_have_fields_and_buttons_to_check():
@@ -261,7 +262,7 @@ def test_the_templates_have_fields_and_buttons_to_check():
     assert sum(len(controls(t).buttons) for t in ALL_TEMPLATES) >= 8
 
 
-@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda path: path.name)
+@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda path: str(path.relative_to(TEMPLATES)))
 def test_every_form_field_has_a_label_or_an_aria_label(template):
     parsed = controls(template)
     unnamed = [
@@ -277,12 +278,12 @@ def test_every_form_field_has_a_label_or_an_aria_label(template):
     assert unnamed == []
 
 
-@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda path: path.name)
+@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda path: str(path.relative_to(TEMPLATES)))
 def test_every_button_has_text(template):
     assert all(controls(template).buttons), controls(template).buttons
 
 
-@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda path: path.name)
+@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda path: str(path.relative_to(TEMPLATES)))
 def test_every_image_has_a_text_alternative(template):
     images = controls(template).images
     assert [image for image in images if not (image.get("alt") or image.get("aria-label"))] == []

@@ -119,7 +119,9 @@ def literal_words(template: Path) -> list[str]:
     return [word for word in parser.words if word not in UNTRANSLATED]
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "template", sorted(TEMPLATES.rglob("*.html")), ids=lambda path: str(path.relative_to(TEMPLATES))
+)
 def test_no_template_shows_text_that_bypasses_gettext(template):
     assert literal_words(template) == []
 
