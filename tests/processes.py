@@ -123,25 +123,40 @@ class Stack:
         return int(Path(self.env["POLLS_STACK_DIR"], "pids", f"{name}.pid").read_text())
 
     def haproxy_view(self) -> dict[str, str]:
-        """HAProxy's state of each server of the web backend: {"web-1": "UP", ...}; {} while the stats
-        page does not answer (a busy machine can make one request slow)."""
+        """HAProxy's state of each server, in both its backends (web for requests, live for websockets,
+        each with health checks of its own): {"web-1": "UP", ...} where both agree, the state of each
+        backend ("UP/DOWN") where they do not yet; {} while the stats page does not answer (a busy machine
+        can make one request slow)."""
         try:
             rows = httpx.get(f"{self.stats_url};csv", timeout=2).text.splitlines()
         except httpx.HTTPError:
             return {}
-        return {f[1]: f[17] for f in (r.split(",") for r in rows[1:]) if f[0] == "web" and f[1] != "BACKEND"}
+        states: dict[str, dict[str, str]] = {}
+        for fields in (row.split(",") for row in rows[1:]):
+            if len(fields) > 17 and fields[0] in ("web", "live") and fields[1] != "BACKEND":
+                states.setdefault(fields[1], {})[fields[0]] = fields[17]
+        return {
+            server: (
+                by_backend.get("web", "?")
+                if by_backend.get("web") == by_backend.get("live")
+                else f"{by_backend.get('web', '?')}/{by_backend.get('live', '?')}"
+            )
+            for server, by_backend in states.items()
+        }
 
     def wait_haproxy(self, name: str, state: str, within: float = 15.0) -> float:
-        """Wait until HAProxy reports the server in the state; returns the seconds it took."""
+        """Wait until HAProxy reports the server in the state in both backends; returns the seconds it took.
+        (A replica UP for requests may not be UP for websockets yet: screens would all go to the other.)"""
         start = time.monotonic()
         while time.monotonic() - start < within:
-            if self.haproxy_view().get(name, "").startswith(state):
+            seen = self.haproxy_view().get(name, "")
+            if seen.startswith(state) and "/" not in seen:
                 return time.monotonic() - start
             time.sleep(0.05)
         raise AssertionError(f"HAProxy never saw {name} {state}: {self.haproxy_view()}")
 
     def wait_haproxy_view(self, view: dict[str, str], within: float = 15.0) -> None:
-        """Wait until HAProxy's view of the backend is exactly this."""
+        """Wait until HAProxy's view of both backends is exactly this."""
         deadline = time.monotonic() + within
         while self.haproxy_view() != view:
             if time.monotonic() > deadline:

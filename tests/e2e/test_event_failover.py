@@ -93,6 +93,8 @@ class Room:
 async def test_killing_a_replica_while_the_presenter_switches_questions_loses_nothing(
     stack, database_url, artifacts
 ):
+    # Both replicas take websockets before the screens connect, so that the kill drops some of them.
+    await asyncio.to_thread(stack.wait_haproxy_view, {"web-1": "UP", "web-2": "UP"}, 30)
     async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
         presenter = await Presenter.create(http, "Failover drill", QUESTIONS)
         first, second, third = presenter.questions

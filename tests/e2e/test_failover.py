@@ -42,6 +42,9 @@ async def test_killing_a_replica_mid_vote_loses_nothing_and_every_screen_recover
     stack, database_url, artifacts
 ):
     rng = random.Random(11)
+    # Both replicas take websockets before the screens connect (after an earlier test restarted one, it may
+    # be UP for requests and not yet for websockets).
+    await asyncio.to_thread(stack.wait_haproxy_view, {"web-1": "UP", "web-2": "UP"}, 30)
     async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
         code = (
             await http.post("/api/polls", json={"question": "Failover?", "options": ["a", "b", "c"]})
