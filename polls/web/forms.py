@@ -78,6 +78,11 @@ def event_form(form: Form) -> dict[str, Any]:
     return {"title": form.text("title"), "questions": questions}
 
 
+def ticked(form: Form) -> tuple[int, ...]:
+    """The options a phone ticked, as far as they are option ids: kept on its ballot when it is refused."""
+    return tuple(number for value in form.texts("option") if (number := form_number(value)) is not None)
+
+
 def ballot_form(form: Form, voter: str) -> dict[str, Any]:
     """A phone's ballot: the ticked options."""
     chosen = [form_number(value) for value in form.texts("option")]

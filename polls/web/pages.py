@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
 
 from polls.domain import Action, Poll, parse_ballot, parse_new_poll
-from polls.errors import InvalidInput
+from polls.errors import InvalidInput, PollClosed
 from polls.service import PollService
 from polls.voters import VoterIds
-from polls.web.forms import Form, ballot_form, poll_form
+from polls.web.forms import Form, ballot_form, poll_form, ticked
 from polls.web.idempotency import Idempotency
 from polls.web.render import Templates, absolute_url, qr_svg, url
 from polls.web.security import admin_token, is_https, remember_admin
@@ -84,8 +86,26 @@ async def vote(
     """Cast or change this browser's ballot from the voting page"""
     poll = await polls.standalone_poll(code)
     voter = voter_of(request, voter_ids)
-    ballot = parse_ballot(poll, ballot_form(Form(request), voter))
-    await polls.cast_ballot(poll, ballot)
+    form = Form(request)
+    try:
+        ballot = parse_ballot(poll, ballot_form(form, voter))
+        await polls.cast_ballot(poll, ballot)
+    except (InvalidInput, PollClosed) as refused:
+        # The ballot stays, with the phone's ticks and the reason beside it (a closed poll shows as closed):
+        # a person fixes the choice and sends it again, without a reload.
+        if isinstance(refused, PollClosed):
+            poll = replace(poll, status="closed")
+        response = templates.respond(
+            request,
+            "vote.html",
+            "_ballot.html",
+            status=refused.status_code,
+            poll=poll,
+            chosen=ticked(form),
+            message=None,
+            error=str(refused),
+        )
+        return keep_voter(request, response, voter)
     response = templates.respond(
         request, "vote.html", "_ballot.html", poll=poll, chosen=ballot.option_ids, message="received"
     )

@@ -3,6 +3,7 @@
 // - countdowns that tick between pushes
 // - a participant's answers kept across pushed question regions and reconnects (localStorage)
 // - a new Idempotency-Key on every write a page sends
+// - a multiple-choice ballot that takes no more ticks than its question allows
 (function () {
   "use strict";
   var texts = {
@@ -115,6 +116,22 @@
     }
   });
 
+  // --- "up to N": once N boxes are ticked, the others cannot be, until one is unticked (the server refuses
+  // more anyway; this keeps a phone from sending a ballot it would have to fix) ---
+  function limitChoices() {
+    document.querySelectorAll("fieldset[data-max-choices]").forEach(function (fieldset) {
+      var max = Number(fieldset.dataset.maxChoices);
+      var boxes = fieldset.querySelectorAll("input[type=checkbox][name=option]");
+      var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+      boxes.forEach(function (box) {
+        box.disabled = fieldset.disabled || (!box.checked && ticked >= max);
+      });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.name === "option") limitChoices();
+  });
+
   document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
   // Once sent, the choice is the answer: what the server confirms is stored and re-applied from then on.
   document.addEventListener("htmx:before:request", function (event) {
@@ -123,4 +140,8 @@
   document.addEventListener("htmx:after:swap", restore);
   document.addEventListener("htmx:ws:after:message:incoming", restore);
   document.addEventListener("DOMContentLoaded", restore);
+  // After restore, which may tick boxes again.
+  document.addEventListener("htmx:after:swap", limitChoices);
+  document.addEventListener("htmx:ws:after:message:incoming", limitChoices);
+  document.addEventListener("DOMContentLoaded", limitChoices);
 })();

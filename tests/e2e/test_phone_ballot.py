@@ -1,0 +1,77 @@
+"""A phone's ballot never gets stuck (in headless Chromium, on a phone's screen): a refused vote leaves the
+options and the phone's ticks in place with the reason beside them, a multiple-choice ballot takes no more
+ticks than its question allows, a vote on a poll closed meanwhile shows it closed, and one long word in an
+option does not make the page wider than the phone."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from tests.api_client import create_poll
+from tests.e2e import test_browser
+from tests.e2e.test_browser import PHONE, new_page
+
+pytestmark = pytest.mark.e2e
+
+browser = test_browser.browser  # the same headless Chromium fixture as the poll pages' tests
+
+
+async def test_a_vote_with_nothing_ticked_keeps_the_ballot_and_says_why_in_the_phones_language(
+    stack, browser
+):
+    poll = await create_poll(stack.url, "Lunch?", ("Pizza", "Tacos", "Sushi"), kind="multiple", max_choices=2)
+    for language, reason in (
+        ("en", "Choose at least one option."),
+        ("de", "Bitte mindestens eine Option wählen."),
+    ):
+        phone = await new_page(browser, PHONE)
+        await phone.goto(f"{stack.url}/p/{poll['code']}?lang={language}")
+        await phone.locator("#ballot button[type=submit]").click()
+        await expect(phone.locator("#ballot-error")).to_have_text(reason)
+        await expect(phone.locator("#ballot label.choice")).to_have_count(3)
+        await phone.locator("#ballot label.choice").filter(has_text="Tacos").click()
+        await phone.locator("#ballot button[type=submit]").click()
+        await expect(phone.locator(".notice.received")).to_be_visible()
+        await expect(phone.locator("#ballot-error")).to_have_count(0)
+
+
+async def test_a_ballot_of_up_to_two_takes_no_third_tick(stack, browser):
+    poll = await create_poll(
+        stack.url, "Toppings?", ("Cheese", "Ham", "Olives"), kind="multiple", max_choices=2
+    )
+    phone = await new_page(browser, PHONE)
+    await phone.goto(f"{stack.url}/p/{poll['code']}")
+    boxes = phone.locator("#ballot input[name=option]")
+    await boxes.nth(0).check()
+    await boxes.nth(1).check()
+    await expect(boxes.nth(2)).to_be_disabled()
+    await boxes.nth(0).uncheck()
+    await expect(boxes.nth(2)).to_be_enabled()
+
+
+async def test_a_vote_on_a_poll_closed_meanwhile_shows_the_poll_closed_with_its_options(stack, browser):
+    poll = await create_poll(stack.url, "Still open?", ("Yes", "No"))
+    phone = await new_page(browser, PHONE)
+    await phone.goto(f"{stack.url}/p/{poll['code']}")
+    await phone.locator("#ballot label.choice").filter(has_text="Yes").click()
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        closed = await http.post(
+            f"/api/polls/{poll['code']}/close", headers={"Authorization": f"Bearer {poll['admin_token']}"}
+        )
+        assert closed.status_code == 200
+    await phone.locator("#ballot button[type=submit]").click()
+    await expect(phone.locator("#ballot .notice.closed")).to_be_visible()
+    await expect(phone.locator("#ballot label.choice")).to_have_count(2)
+    await expect(phone.locator("#ballot input[value='1']")).to_be_checked()
+
+
+async def test_one_long_word_in_an_option_does_not_make_the_phones_page_wider(stack, browser):
+    long_word = "https://example.org/" + "x" * 100
+    poll = await create_poll(stack.url, "Which link?", (long_word, "Short"))
+    phone = await new_page(browser, PHONE)
+    await phone.goto(f"{stack.url}/p/{poll['code']}")
+    width = await phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
+    await expect(phone.locator("#ballot button[type=submit]")).to_be_in_viewport()
