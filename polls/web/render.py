@@ -31,6 +31,16 @@ EVENT_FRAGMENTS = {
 }
 
 
+def length_class(text: str) -> str:
+    """How long a text is for a projector's type size: short (up to 80 characters), medium (160) or long."""
+    return "short" if len(text) <= 80 else "medium" if len(text) <= 160 else "long"
+
+
+def bar_rows(options: int) -> int:
+    """The rows a projector lays a tally's bars out in: one column up to eight options, two above."""
+    return options if options <= 8 else (options + 1) // 2
+
+
 class Templates:
     """One Jinja environment per shipped language; a page or fragment renders in the request's language."""
 
@@ -54,6 +64,8 @@ class Templates:
                 now=lambda: datetime.now(UTC),
                 kinds=KINDS,
                 kind_settings=SETTINGS_TEMPLATES,
+                length_class=length_class,
+                bar_rows=bar_rows,
             )
             self.envs[language] = env
 
