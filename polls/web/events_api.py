@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse, json, text
 from sanic_ext import openapi
 
 from polls.domain import parse_action
+from polls.errors import InvalidInput
 from polls.event import (
     Event,
     EventView,
@@ -33,6 +34,8 @@ from polls.web.security import admin_token
 events_api = Blueprint("events_api", url_prefix="/api/events")
 
 _ERRORS = {"application/json": schema.Error}
+CSV_SEPARATORS = (",", ";")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 EXPORT_FIELDS = (
     "event",
     "event_title",
@@ -217,6 +220,12 @@ async def countdown(request: Request, code: str, question: str, events: EventSer
 
 @events_api.get("/<code:str>/export.csv")
 @openapi.secured("token")
+@openapi.parameter(
+    "sep",
+    str,
+    "query",
+    description="The separator: ',' (default) or ';' for a spreadsheet that uses the decimal comma",
+)
 async def export_csv(request: Request, code: str, events: EventService) -> HTTPResponse:
     """The results of every question, option and round as CSV, also while the event is live"""
     return await export(request, code, "csv", events)
@@ -237,11 +246,23 @@ async def export(request: Request, code: str, fmt: str, events: EventService) ->
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "json":
         return json({"event": code.upper(), "rows": rows}, headers=headers)
+    separator = request.args.get("sep", ",")
+    if separator not in CSV_SEPARATORS:
+        raise InvalidInput("sep must be ',' or ';' (';' for a spreadsheet that uses the decimal comma).")
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    out.write("\ufeff")  # a byte order mark: spreadsheets then read the file as UTF-8 (umlauts, accents)
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\r\n", delimiter=separator)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({field: spreadsheet_safe(value) for field, value in row.items()} for row in rows)
     return text(out.getvalue(), content_type="text/csv; charset=utf-8", headers=headers)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text a spreadsheet would run as a formula (=, +, -, @, or a tab or a line break first) gets a
+    leading apostrophe, so that it shows as the text a participant or presenter wrote (CSV injection)."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 @events_api.get("/<code:str>/presence")

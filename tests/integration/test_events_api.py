@@ -132,6 +132,23 @@ def test_the_csv_export_has_a_row_per_question_option_and_round(client, event):
     assert topics == {"A": 1, "B": 0, "C": 1}
 
 
+def test_the_csv_export_opens_in_a_spreadsheet_as_written_and_runs_no_formula(client):
+    questions = [{"question": "@SUM(A1:A9) or Grüße?", "options": ["=1+1", "-2 °C", "Straße"]}]
+    _, created = client.post("/api/events", json={"title": '=HYPERLINK("x")', "questions": questions})
+    code, token = created.json["code"], created.json["admin_token"]
+    for separator, expected in (("", ","), ("?sep=%3B", ";")):
+        _, response = client.get(f"/api/events/{code}/export.csv{separator}", headers=auth(created.json))
+        assert response.status == 200
+        assert response.body.startswith("\ufeff".encode()) and b"\r\n" in response.body
+        rows = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig")), delimiter=expected))
+        assert rows[0][:3] == ["event", "event_title", "position"]
+        cells = {cell for row in rows[1:] for cell in row}
+        assert {'\'=HYPERLINK("x")', "'@SUM(A1:A9) or Grüße?", "'=1+1", "'-2 °C", "Straße"} <= cells
+        assert not any(cell and cell[0] in "=+-@" for cell in cells if not cell.lstrip("-").isdigit())
+    _, refused = client.get(f"/api/events/{code}/export.csv?sep=tab&token={token}")
+    assert refused.status == 422 and "sep must be" in refused.json["error"]
+
+
 def test_questions_can_be_added_edited_reordered_and_deleted(client, event):
     code, headers = event["code"], auth(event)
     _, response = client.post(
