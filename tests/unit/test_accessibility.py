@@ -418,3 +418,58 @@ def test_the_screen_reader_only_class_hides_visually_but_not_from_screen_readers
     }
     assert sr_only["position"] == "absolute" and sr_only["overflow"] == "hidden"
     assert "display" not in sr_only and "visibility" not in sr_only
+
+
+# --- right-to-left text -------------------------------------------------------------------------------------
+
+RTL = "שלום עולם"  # a question, an option and a title in Hebrew, among left-to-right pages
+RTL_POLL = Poll("K7QH3M", RTL + "?", "single", 1, "open", (Option(1, RTL + " א"), Option(2, "Tacos")))
+RTL_RESULTS = Results(
+    RTL_POLL.code, 3, 4, "open", (OptionResult(1, RTL + " א", 3), OptionResult(2, "Tacos", 1))
+)
+RTL_VIEW = EventView(
+    Event("ABCDEF", RTL, 2, RTL_POLL.code, (Question(RTL_POLL, 1, "always", True, None, 1),)), RTL_RESULTS
+)
+RTL_CONTEXTS = {
+    "vote.html": {"poll": RTL_POLL, "chosen": (1,), "message": None},
+    "present.html": {"poll": RTL_POLL, "results": RTL_RESULTS, "join_url": URL, "qr": "<svg></svg>"},
+    "admin.html": {"poll": RTL_POLL, "results": RTL_RESULTS, "token": "t", "join_url": URL},
+    "event_participant.html": {"view": RTL_VIEW, "chosen": ()},
+    "event_present.html": {"view": RTL_VIEW, "join_url": URL, "qr": "<svg></svg>"},
+    "event_control.html": {"view": RTL_VIEW, "token": "t", "join_url": URL, "participants": 5},
+}
+
+
+class UserText(HTMLParser):
+    """Each element whose own text holds the right-to-left sample, with its dir attribute (or its
+    nearest ancestor's); the page's <title> aside, which the browser shows in its own chrome."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, str | None]] = []
+        self.found: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("input", "meta", "link", "br", "wbr", "img"):
+            values = dict(attrs)
+            if RTL in (values.get("value") or ""):
+                self.found.append((tag, values.get("dir")))
+            return
+        inherited = self.stack[-1][1] if self.stack else None
+        self.stack.append((tag, dict(attrs).get("dir") or inherited))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if RTL in data and self.stack and self.stack[-1][0] != "title":
+            self.found.append(self.stack[-1])
+
+
+@pytest.mark.parametrize("page", sorted(RTL_CONTEXTS))
+def test_every_user_text_takes_its_own_direction(templates, page):
+    parser = UserText()
+    parser.feed(templates.render(page, "en", **RTL_CONTEXTS[page]))
+    assert parser.found, "the sample text is not on the page"
+    assert [element for element in parser.found if element[1] != "auto"] == []
