@@ -190,6 +190,7 @@ def create_app(config: Config | None = None) -> App:
         OAS_UI_REDOC=False,
         CORS=False,
         HEALTH=False,
+        PUBLIC_URL=config.public_url,
     )
     app.ext.openapi.describe(
         "polls API",

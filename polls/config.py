@@ -16,6 +16,7 @@ class ConfigError(ValueError):
 
 _INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _EXCHANGE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?")
 _FROM_TEXT: dict[object, Callable[[str], object]] = {str: str, int: int, float: float}
 
 
@@ -36,6 +37,10 @@ class Config:
     # Screens get a poll's newest tally at most once per this many seconds (0.05 s: 20 times a second).
     live_interval: float = 0.05
     webclient_dir: str = ""
+    # The address people join at, as their phones reach it (https://polls.example.org): the join URL and QR
+    # code of every projector. Empty: the address the projector was opened with (Host, or X-Forwarded-Host
+    # and X-Forwarded-Proto behind another proxy).
+    public_url: str = ""
     # A test's hook, never set in a deployment: seconds between the commit of a write sent with an
     # Idempotency-Key and its answer, in which a test kills the replica.
     test_pause_after_commit: float = 0.0
@@ -54,6 +59,7 @@ class Config:
         "drain_seconds": "2",
         "live_interval": "0.05",
         "webclient_dir": "/app/webclient",
+        "public_url": "https://polls.example.org",
         "test_pause_after_commit": "0",
     }
 
@@ -115,5 +121,7 @@ class Config:
             raise self._error("live_interval", "must be between 0 and 5 seconds")
         if not 0 <= self.test_pause_after_commit <= 60:
             raise self._error("test_pause_after_commit", "must be between 0 and 60 seconds")
+        if self.public_url and not _PUBLIC_URL.fullmatch(self.public_url):
+            raise self._error("public_url", "must be an http:// or https:// address without a path")
         if self.webclient_dir and not os.path.isdir(self.webclient_dir):
             raise self._error("webclient_dir", f"is not a directory: {self.webclient_dir!r}")

@@ -7,8 +7,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from gettext import NullTranslations
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -65,6 +67,7 @@ class Templates:
                 kinds=KINDS,
                 kind_settings=SETTINGS_TEMPLATES,
                 length_class=length_class,
+                is_loopback=is_loopback,
                 bar_rows=bar_rows,
             )
             self.envs[language] = env
@@ -120,9 +123,26 @@ def live_json(results: Results) -> str:
 
 
 def base_url(request: Request) -> str:
+    """Where people reach this site: the configured public URL (POLLS_PUBLIC_URL), else the address the
+    request came to, as the proxies in front tell it (X-Forwarded-Proto and -Host) or as its Host says."""
+    public = str(request.app.config.get("PUBLIC_URL") or "")
+    if public:
+        return public.rstrip("/")
     forwarded = request.headers.get("X-Forwarded-Proto")
     scheme = forwarded if forwarded in ("http", "https") else request.scheme
-    return f"{scheme}://{request.host}"
+    host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip() or request.host
+    return f"{scheme}://{host}"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether a join URL names this machine only (localhost, 127.x, ::1): no phone can reach it."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def url(request: Request, route: str, **params: Any) -> str:
