@@ -1,0 +1,55 @@
+"""A presenter cannot lose a question or a round by one click (headless Chromium, the control view):
+Delete and New round ask first, and a presenter who says no keeps what they had."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Dialog, expect
+
+from tests.api_client import admin, create_event, vote
+from tests.e2e import test_browser
+from tests.e2e.test_browser import new_page
+
+pytestmark = pytest.mark.e2e
+
+browser = test_browser.browser  # the same headless Chromium fixture as the poll pages' tests
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, browser):
+    questions = [
+        {"question": "First?", "options": ["a", "b"]},
+        {"question": "Second?", "options": ["c", "d"]},
+    ]
+    event = await create_event(stack.url, "Careful", questions)
+    first = event["questions"][0]["code"]
+    await admin(stack.url, event, "PUT", "/live", {"question": first})
+    await vote(stack.url, first, "careful-1", [1])
+    page = await new_page(browser, LAPTOP)
+    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    asked: list[str] = []
+    answer = {"accept": False}
+
+    async def on_dialog(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if answer["accept"] else dialog.dismiss())
+
+    page.on("dialog", on_dialog)
+    await page.get_by_role("button", name="New round").click()
+    await expect(page.locator("#control .question-item")).to_have_count(2)
+    assert asked and "new round" in asked[-1]
+    assert (await admin(stack.url, event, "GET", ""))["questions"][0]["round"] == 1  # said no: still round 1
+    answer["accept"] = True
+    await page.get_by_role("button", name="New round").click()
+    await expect(page.locator("#control")).to_contain_text("0 answers")
+    assert (await admin(stack.url, event, "GET", ""))["questions"][0]["round"] == 2
+
+    answer["accept"] = False
+    delete = page.locator("#control .question-item").nth(1).get_by_role("button", name="Delete")
+    await delete.click()
+    assert "cannot be undone" in asked[-1]
+    await expect(page.locator("#control .question-item")).to_have_count(2)
+    answer["accept"] = True
+    await delete.click()
+    await expect(page.locator("#control .question-item")).to_have_count(1)
