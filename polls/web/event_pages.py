@@ -35,9 +35,16 @@ async def join_by_code(request: Request, code: str, events: EventService, polls:
 
 
 @event_pages.get("/join")
-async def join(request: Request, events: EventService, polls: PollService) -> HTTPResponse:
-    """Go to the event (or poll) with the code a person typed on the home page"""
-    return redirect(await join_target(request, request.args.get("code", ""), events, polls), status=303)
+async def join(
+    request: Request, events: EventService, polls: PollService, templates: Templates
+) -> HTTPResponse:
+    """Go to the event (or poll) with the code a person typed on the home page; a code that is no event's
+    or poll's brings the home page back with the reason beside the code, as typed"""
+    typed = request.args.get("code", "")
+    try:
+        return redirect(await join_target(request, typed, events, polls), status=303)
+    except EventNotFound as missing:
+        return templates.respond(request, "home.html", status=404, join_error=str(missing), typed=typed)
 
 
 async def join_target(request: Request, raw_code: str, events: EventService, polls: PollService) -> str:

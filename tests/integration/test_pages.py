@@ -160,6 +160,23 @@ def test_the_admin_page_needs_its_token_and_closes_and_reopens_the_poll(client):
     assert "Close voting" in response.text
 
 
+@pytest.mark.parametrize(
+    ("typed", "language", "reason"),
+    [
+        ("zzzzzz", "en", "There is no event or poll with that code."),
+        ("K7 QH3", "de", "Zu diesem Code gibt es keine Veranstaltung und keine Umfrage."),
+        ("not a code", "en", "There is no event or poll with that code."),
+    ],
+)
+def test_a_mistyped_code_brings_the_home_page_back_with_the_code_as_typed_and_why(
+    client, typed, language, reason
+):
+    _, response = client.get("/join", params={"code": typed}, headers={"Accept-Language": language})
+    assert response.status == 404
+    assert 'id="join-code"' in response.text and f'value="{typed}"' in response.text
+    assert 'aria-invalid="true"' in response.text and reason in response.text
+
+
 def test_the_join_qr_code_is_an_svg(client):
     code = make_poll(client)["code"]
     _, response = client.get(f"/p/{code}/qr.svg")
