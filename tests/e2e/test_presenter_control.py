@@ -53,3 +53,15 @@ async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, br
     answer["accept"] = True
     await delete.click()
     await expect(page.locator("#control .question-item")).to_have_count(1)
+
+
+async def test_the_add_question_form_is_empty_again_once_the_question_is_added(stack, browser):
+    event = await create_event(stack.url, "Growing", [{"question": "First?", "options": ["a", "b"]}])
+    page = await new_page(browser, LAPTOP)
+    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    await page.locator("#new-question").fill("Second?")
+    await page.locator("#new-options").fill("yes\nno")
+    await page.get_by_role("button", name="Add question").click()
+    await expect(page.locator("#control .question-item")).to_have_count(2)
+    await expect(page.locator("#new-question")).to_have_value("")
+    await expect(page.locator("#new-options")).to_have_value("")

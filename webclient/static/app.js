@@ -4,6 +4,7 @@
 // - a participant's answers kept across pushed question regions and reconnects (localStorage)
 // - a new Idempotency-Key on every write a page sends
 // - a multiple-choice ballot that takes no more ticks than its question allows
+// - a form marked data-reset-after-success emptied once the server took it (the control view's new question)
 (function () {
   "use strict";
   var texts = {
@@ -130,6 +131,12 @@
   }
   document.addEventListener("change", function (event) {
     if (event.target && event.target.name === "option") limitChoices();
+  });
+
+  document.addEventListener("htmx:after:request", function (event) {
+    var form = event.target && event.target.closest && event.target.closest("form[data-reset-after-success]");
+    var ctx = event.detail && event.detail.ctx;
+    if (form && ctx && ctx.response && ctx.response.status < 400) form.reset();
   });
 
   document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
