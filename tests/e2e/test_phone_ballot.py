@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.api_client import create_poll
+from tests.api_client import admin, create_event, create_poll
 from tests.e2e import test_browser
 from tests.e2e.test_browser import PHONE, new_page
 
@@ -75,3 +75,20 @@ async def test_one_long_word_in_an_option_does_not_make_the_phones_page_wider(st
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
     await expect(phone.locator("#ballot button[type=submit]")).to_be_in_viewport()
+
+
+async def test_once_voting_closes_a_phone_no_longer_says_its_answer_can_change(stack, browser):
+    event = await create_event(stack.url, "Closing", [{"question": "Coffee?", "options": ["Yes", "No"]}])
+    question = event["questions"][0]["code"]
+    await admin(stack.url, event, "PUT", "/live", {"question": question})
+    phone = await new_page(browser, PHONE)
+    await phone.goto(f"{stack.url}/e/{event['code']}")
+    await expect(phone.locator(".live-indicator")).to_have_attribute("data-live", "on")
+    await phone.locator("#ballot label.choice").filter(has_text="Yes").click()
+    await phone.locator("#ballot button[type=submit]").click()
+    await expect(phone.locator("#vote-status")).to_contain_text("You can change it while voting is open")
+    await admin(stack.url, event, "POST", f"/questions/{question}/close")
+    await expect(phone.locator("#vote-status")).to_contain_text("Answer received. Voting is closed.")
+    await expect(phone.locator("#vote-status")).not_to_contain_text("You can change it")
+    await phone.reload()  # a fresh page of the closed question says the same
+    await expect(phone.locator("#vote-status")).to_contain_text("Voting is closed.")

@@ -89,14 +89,18 @@
       check(region, answer.split(","));
       var button = region.querySelector("button[data-change-label]");
       if (button) button.textContent = button.dataset.changeLabel;
-      var template = document.getElementById("answer-received");
-      if (status && !received && template) {
+      // While voting is open the answer may still change; once it closed, the notice says so instead.
+      var open = region.querySelector('.question-state[data-status="open"]') !== null;
+      var template = document.getElementById(open ? "answer-received" : "answer-final");
+      var shown = received && received.dataset.state === (open ? "open" : "closed");
+      if (status && !shown && template) {
         status.innerHTML = template.innerHTML;
         var notice = status.firstElementChild;
         if (notice) {
           notice.dataset.voted = question;
           notice.dataset.round = round;
           notice.dataset.choices = answer;
+          notice.dataset.state = open ? "open" : "closed";
         }
       }
     }
