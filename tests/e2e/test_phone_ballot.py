@@ -51,7 +51,7 @@ async def test_a_ballot_of_up_to_two_takes_no_third_tick(stack, browser):
     await expect(boxes.nth(2)).to_be_enabled()
 
 
-async def test_a_vote_on_a_poll_closed_meanwhile_shows_the_poll_closed_with_its_options(stack, browser):
+async def test_a_poll_closed_meanwhile_shows_closed_on_the_phone_with_its_options_and_tick(stack, browser):
     poll = await create_poll(stack.url, "Still open?", ("Yes", "No"))
     phone = await new_page(browser, PHONE)
     await phone.goto(f"{stack.url}/p/{poll['code']}")
@@ -61,7 +61,6 @@ async def test_a_vote_on_a_poll_closed_meanwhile_shows_the_poll_closed_with_its_
             f"/api/polls/{poll['code']}/close", headers={"Authorization": f"Bearer {poll['admin_token']}"}
         )
         assert closed.status_code == 200
-    await phone.locator("#ballot button[type=submit]").click()
     await expect(phone.locator("#ballot .notice.closed")).to_be_visible()
     await expect(phone.locator("#ballot label.choice")).to_have_count(2)
     await expect(phone.locator("#ballot input[value='1']")).to_be_checked()
@@ -92,3 +91,22 @@ async def test_once_voting_closes_a_phone_no_longer_says_its_answer_can_change(s
     await expect(phone.locator("#vote-status")).not_to_contain_text("You can change it")
     await phone.reload()  # a fresh page of the closed question says the same
     await expect(phone.locator("#vote-status")).to_contain_text("Voting is closed.")
+
+
+async def test_a_single_polls_phone_follows_the_poll_closing_and_opening_without_a_reload(stack, browser):
+    poll = await create_poll(stack.url, "Open?", ("Yes", "No"))
+    token = {"Authorization": f"Bearer {poll['admin_token']}"}
+    phone = await new_page(browser, PHONE)
+    await phone.goto(f"{stack.url}/p/{poll['code']}")
+    await phone.evaluate("window.__notReloaded = true")
+    vote_button = phone.locator("#ballot").get_by_role("button", name="Vote")
+    await expect(vote_button).to_be_visible()
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        assert (await http.post(f"/api/polls/{poll['code']}/close", headers=token)).status_code == 200
+        await expect(phone.locator("#ballot .notice.closed")).to_be_visible()
+        await expect(vote_button).to_be_hidden()
+        await expect(phone.locator("#ballot input[name=option]").first).to_be_disabled()
+        assert (await http.post(f"/api/polls/{poll['code']}/open", headers=token)).status_code == 200
+        await expect(vote_button).to_be_visible()
+        await expect(phone.locator("#ballot .notice.closed")).to_be_hidden()
+    assert await phone.evaluate("window.__notReloaded") is True

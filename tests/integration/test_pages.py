@@ -121,6 +121,17 @@ def test_an_empty_page_vote_is_refused_with_a_reason(client):
     assert response.status == 422 and "Choose at least one option" in response.text
 
 
+def test_a_page_vote_on_a_closed_poll_gets_the_ballot_back_shown_closed_with_the_ticks(client):
+    created = make_poll(client)
+    code = created["code"]
+    client.post(f"/api/polls/{code}/close", headers={"Authorization": f"Bearer {created['admin_token']}"})
+    cookie = {"Cookie": f"polls_voter={named_voter(client, 'late-phone')}"}
+    _, response = client.post(f"/p/{code}/vote", data={"option": "2"}, headers={**HX, **cookie})
+    assert response.status == 409
+    assert 'id="ballot"' in response.text and 'data-status="closed"' in response.text
+    assert "This poll is closed." in response.text and checked(response.text) == [2]
+
+
 def test_the_present_page_shows_results_join_url_code_and_qr_and_listens_live(client):
     created = make_poll(client)
     code = created["code"]

@@ -5,6 +5,7 @@
 // - a new Idempotency-Key on every write a page sends
 // - a multiple-choice ballot that takes no more ticks than its question allows
 // - a form marked data-reset-after-success emptied once the server took it (the control view's new question)
+// - a single poll's ballot that follows the poll's state (closed, open again) from its pushed results
 (function () {
   "use strict";
   var texts = {
@@ -143,6 +144,26 @@
     if (form && ctx && ctx.response && ctx.response.status < 400) form.reset();
   });
 
+  // The phone's socket pushes the poll's results; only their state is read, none of it is put on the page.
+  function followPollState(event) {
+    var region = event.target;
+    if (!region || !region.classList || !region.classList.contains("poll-state")) return;
+    var detail = event.detail || {};
+    var data = detail.message && detail.message.data;
+    detail.cancelled = true;
+    var ballot = document.getElementById("ballot");
+    if (typeof data !== "string" || !ballot || !ballot.dataset.status) return;
+    var state = /class="results[^"]*\bis-closed\b/.test(data) ? "closed" : "open";
+    if (ballot.dataset.status === state) return;
+    ballot.dataset.status = state;
+    var fieldset = ballot.querySelector("fieldset");
+    if (fieldset) fieldset.disabled = state === "closed";
+    var error = document.getElementById("ballot-error");
+    if (error) error.remove();
+    limitChoices();
+  }
+
+  document.addEventListener("htmx:ws:before:message:incoming", followPollState);
   document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
   // Once sent, the choice is the answer: what the server confirms is stored and re-applied from then on.
   document.addEventListener("htmx:before:request", function (event) {
