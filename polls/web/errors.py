@@ -51,6 +51,11 @@ CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_INTERNAL_ERROR = 1011
 
 
+def wants_json(request: Request) -> bool:
+    """An error goes to this request as {"error": ...}: an API path, or a client that asks for JSON."""
+    return request.path.startswith("/api") or request.headers.get("Accept", "").startswith("application/json")
+
+
 def is_fault(exception: BaseException) -> bool:
     """True when a dependency failed (the request may succeed if retried), False for a bug."""
     if isinstance(exception, _NOT_FAULTS):
@@ -91,9 +96,7 @@ class SocketErrorHandler(ErrorHandler):
 def setup_errors(app: App, templates: Templates) -> None:
     def render_error(request: Request, exception: Exception) -> HTTPResponse:
         status, message = describe(exception)
-        if request.path.startswith("/api") or request.headers.get("Accept", "").startswith(
-            "application/json"
-        ):
+        if wants_json(request):
             response: HTTPResponse = json({"error": message}, status=status)
         else:
             response = templates.respond(

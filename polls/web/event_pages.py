@@ -15,6 +15,7 @@ from polls.event_live import PresenceBoard
 from polls.event_service import EventService
 from polls.service import PollService
 from polls.voters import VoterIds
+from polls.web.errors import wants_json
 from polls.web.forms import Form, ballot_form, event_form, form_number, question_form
 from polls.web.idempotency import Idempotency
 from polls.web.pages import keep_voter, voter_of
@@ -44,6 +45,8 @@ async def join(
     try:
         return redirect(await join_target(request, typed, events, polls), status=303)
     except EventNotFound as missing:
+        if wants_json(request):
+            raise
         return templates.respond(request, "home.html", status=404, join_error=str(missing), typed=typed)
 
 

@@ -11,6 +11,7 @@ from polls.domain import Action, Poll, parse_ballot, parse_new_poll
 from polls.errors import InvalidInput, PollClosed
 from polls.service import PollService
 from polls.voters import VoterIds
+from polls.web.errors import wants_json
 from polls.web.forms import Form, ballot_form, poll_form, ticked
 from polls.web.idempotency import Idempotency
 from polls.web.render import Templates, absolute_url, qr_svg, url
@@ -92,7 +93,10 @@ async def vote(
         await polls.cast_ballot(poll, ballot)
     except (InvalidInput, PollClosed) as refused:
         # The ballot stays, with the phone's ticks and the reason beside it (a closed poll shows as closed):
-        # a person fixes the choice and sends it again, without a reload.
+        # a person fixes the choice and sends it again, without a reload. A client that asks for JSON gets
+        # the API's {"error": ...} instead.
+        if wants_json(request):
+            raise
         if isinstance(refused, PollClosed):
             poll = replace(poll, status="closed")
         response = templates.respond(

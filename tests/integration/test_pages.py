@@ -132,6 +132,13 @@ def test_a_page_vote_on_a_closed_poll_gets_the_ballot_back_shown_closed_with_the
     assert "This poll is closed." in response.text and checked(response.text) == [2]
 
 
+def test_a_refused_page_vote_from_a_client_that_asks_for_json_gets_the_json_error(client):
+    code = make_poll(client)["code"]
+    cookie = {"Cookie": f"polls_voter={named_voter(client, 'json-phone')}", "Accept": "application/json"}
+    _, response = client.post(f"/p/{code}/vote", data={}, headers=cookie)
+    assert response.status == 422 and response.json == {"error": "Choose at least one option."}
+
+
 def test_the_present_page_shows_results_join_url_code_and_qr_and_listens_live(client):
     created = make_poll(client)
     code = created["code"]
