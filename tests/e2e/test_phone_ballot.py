@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.api_client import admin, create_event, create_poll
+from tests.api_client import admin, create_event, create_poll, vote
 from tests.e2e import test_browser
 from tests.e2e.test_browser import PHONE, new_page
 
@@ -110,3 +110,27 @@ async def test_a_single_polls_phone_follows_the_poll_closing_and_opening_without
         await expect(vote_button).to_be_visible()
         await expect(phone.locator("#ballot .notice.closed")).to_be_hidden()
     assert await phone.evaluate("window.__notReloaded") is True
+
+
+async def test_a_keyboard_user_keeps_focus_across_pushes_and_hears_a_new_question(stack, browser):
+    questions = [
+        {"question": "Coffee or tea?", "options": ["Coffee", "Tea", "Water"]},
+        {"question": "Lunch at noon?", "options": ["Yes", "No"]},
+    ]
+    event = await create_event(stack.url, "Keyboard", questions)
+    first, second = (q["code"] for q in event["questions"])
+    await admin(stack.url, event, "PUT", "/live", {"question": first})
+    await admin(stack.url, event, "POST", f"/questions/{first}/reveal")
+    phone = await new_page(browser, PHONE)
+    await phone.goto(f"{stack.url}/e/{event['code']}")
+    await expect(phone.locator(".live-indicator")).to_have_attribute("data-live", "on")
+    tea = phone.locator("#ballot input[value='2']")
+    await tea.focus()
+    await vote(stack.url, first, "someone-else", [1])  # a push: another phone answered
+    await expect(phone.locator(".participant-results .voters")).to_have_text("1")
+    await expect(tea).to_be_focused()
+    await phone.keyboard.press("Space")  # still where the keyboard user was: Space chooses Tea
+    await expect(tea).to_be_checked()
+    await expect(phone.locator("#question-announcer")).to_have_text("")
+    await admin(stack.url, event, "PUT", "/live", {"question": second})
+    await expect(phone.locator("#question-announcer")).to_have_text("Lunch at noon?")

@@ -6,6 +6,8 @@
 // - a multiple-choice ballot that takes no more ticks than its question allows
 // - a form marked data-reset-after-success emptied once the server took it (the control view's new question)
 // - a single poll's ballot that follows the poll's state (closed, open again) from its pushed results
+// - keyboard focus kept across a pushed region (the same option, button or field), and a new question said
+//   to screen readers
 (function () {
   "use strict";
   var texts = {
@@ -163,6 +165,42 @@
     limitChoices();
   }
 
+  // --- focus: a push replaces the region's elements; the one that had focus gets it back ---
+  var focused = null;
+  function rememberFocus(event) {
+    var element = document.activeElement;
+    var region = event.target;
+    focused = null;
+    if (!element || !region || !region.contains || !region.contains(element) || element === region) return;
+    if (element.id) focused = "#" + CSS.escape(element.id);
+    else if (element.name && element.value !== undefined && element.type !== "hidden") {
+      focused = element.tagName.toLowerCase() + '[name="' + CSS.escape(element.name) + '"][value="' + CSS.escape(element.value) + '"]';
+    } else if (element.tagName === "BUTTON") focused = "button[type=" + (element.type || "submit") + "]";
+  }
+  function restoreFocus(event) {
+    if (!focused || !event.target || !event.target.querySelector) return;
+    var element = event.target.querySelector(focused);
+    focused = null;
+    if (element && document.activeElement !== element) element.focus({ preventScroll: true });
+  }
+  // --- a new live question is said to screen readers, once ---
+  var announced = null;
+  function announceQuestion() {
+    var region = document.querySelector(".participant-question[data-question]");
+    var announcer = document.getElementById("question-announcer");
+    if (!announcer) return;
+    var key = region ? region.dataset.question + ":" + region.dataset.round : "";
+    if (announced === null) { announced = key; return; }  // the page's own question needs no announcement
+    if (key === announced) return;
+    announced = key;
+    var heading = document.getElementById("live-question");
+    announcer.textContent = heading ? heading.textContent.trim() : "";
+  }
+
+  document.addEventListener("htmx:ws:before:message:incoming", rememberFocus);
+  document.addEventListener("htmx:ws:after:message:incoming", restoreFocus);
+  document.addEventListener("htmx:ws:after:message:incoming", announceQuestion);
+  document.addEventListener("DOMContentLoaded", announceQuestion);
   document.addEventListener("htmx:ws:before:message:incoming", followPollState);
   document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
   // Once sent, the choice is the answer: what the server confirms is stored and re-applied from then on.
