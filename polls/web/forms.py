@@ -61,20 +61,20 @@ def question_form(form: Form) -> dict[str, Any]:
         "question": form.text("question_text"),
         "options": form.lines("options"),
         **_choice_settings(form),
-        "visibility": form.text("visibility", "always"),
+        "visibility": form.text("visibility", "after_vote"),
     }
 
 
 def event_form(form: Form) -> dict[str, Any]:
     """The home page's event form: questions are blocks separated by a blank line, each a question on its
-    first line and one option per further line."""
+    first line and one option per further line; the kind and who sees the results apply to each of them
+    (results for those who voted, unless the presenter chose otherwise)."""
     blocks = [block for block in form.text("questions").replace("\r\n", "\n").split("\n\n") if block.strip()]
+    settings = {**_choice_settings(form), "visibility": form.text("visibility", "after_vote")}
     questions = []
     for block in blocks:
         lines = [line for line in block.split("\n") if line.strip()]
-        questions.append(
-            {"question": lines[0], "options": lines[1:], "visibility": form.text("visibility", "always")}
-        )
+        questions.append({"question": lines[0], "options": lines[1:], **settings})
     return {"title": form.text("title"), "questions": questions}
 
 

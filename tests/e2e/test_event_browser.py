@@ -104,6 +104,8 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
     await control.goto(stack.url)
     await control.get_by_label("Title").fill("Friday retro")
     await control.locator("#event-questions").fill(questions_text())
+    # Results for everyone, always (the form's default is results after voting): every screen shows them.
+    await control.get_by_label("Who sees the results").select_option("always")
     await control.get_by_role("button", name="Create event").click()
     await expect(control).to_have_url(re.compile(r"/e/[A-Z2-9]{6}/control$"))  # the secret link, exchanged
     code = urlparse(control.url).path.split("/")[2]

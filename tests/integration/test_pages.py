@@ -224,3 +224,25 @@ def test_a_cookie_that_is_no_issued_voter_id_is_replaced_and_the_vote_counts(rep
     assert response.status_code == 200
     issued = re.match(rf"polls_voter=({VOTER_ID.pattern});", response.headers["set-cookie"])
     assert issued and issued.group(1) != cookie
+
+
+def test_the_home_pages_event_form_sets_each_questions_answers_and_shows_results_after_voting_by_default(
+    client,
+):
+    _, home = client.get("/")
+    assert '<option value="after_vote" selected>' in home.text
+    form = {
+        "title": "Retro",
+        "questions": "Q1?\na\nb\nc\n\nQ2?\nx\ny",
+        "kind": "multiple",
+        "max_choices": "2",
+    }
+    _, created = client.post("/events", data=form, follow_redirects=False)
+    assert created.status == 303
+    code = created.headers["location"].split("/")[2]
+    token = created.headers["location"].split("token=")[1]
+    _, event = client.get(f"/api/events/{code}", headers={"Authorization": f"Bearer {token}"})
+    assert [(q["kind"], q["max_choices"], q["visibility"]) for q in event.json["questions"]] == [
+        ("multiple", 2, "after_vote"),
+        ("multiple", 2, "after_vote"),
+    ]
