@@ -82,3 +82,20 @@ async def test_an_events_projection_with_twenty_options_and_a_long_title_fits_ev
     name = page.locator(".event-name")
     assert await name.get_attribute("title") == title
     assert await name.evaluate("el => el.scrollWidth > el.clientWidth")  # cut to one line, not wrapped
+
+
+async def test_the_countdown_and_the_join_address_read_from_the_back_of_the_room(stack, browser):
+    event = await create_event(stack.url, "Timed", [{"question": "Quick one?", "options": ["Yes", "No"]}])
+    question = event["questions"][0]["code"]
+    await admin(stack.url, event, "PUT", "/live", {"question": question})
+    await admin(stack.url, event, "POST", f"/questions/{question}/countdown", {"seconds": 600})
+    page = await new_page(browser, {"width": 1024, "height": 768})
+    await page.goto(f"{stack.url}/e/{event['code']}/present")
+    countdown = page.locator(".countdown")
+    await countdown.wait_for()
+    sizes = await page.evaluate(
+        """() => ['.countdown', '.join-url', '.join-code'].map(
+               s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    )
+    assert sizes[0] >= 40 and sizes[1] >= 24 and sizes[2] >= 35, sizes  # px, on the smallest projector
+    assert await outside_the_screen(page) == []
