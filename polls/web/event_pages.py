@@ -127,11 +127,31 @@ async def vote(
 
 
 @event_pages.get("/e/<code:str>/present")
-async def present(request: Request, code: str, events: EventService, templates: Templates) -> HTTPResponse:
+async def present(
+    request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
+) -> HTTPResponse:
     """The projection: the live question, the join code and QR code, the results when revealed"""
     view = await events.view(code)
     join_url = absolute_url(request, "event_pages.join_by_code", code=view.code)
-    return templates.respond(request, "event_present.html", view=view, join_url=join_url, qr=qr_svg(join_url))
+    joined = board.participants(view.code)
+    return templates.respond(
+        request, "event_present.html", view=view, join_url=join_url, qr=qr_svg(join_url), joined=joined
+    )
+
+
+@event_pages.get("/e/<code:str>/present/joined")
+async def joined(
+    request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
+) -> HTTPResponse:
+    """How many phones are in the event now (all replicas), for the projection's join panel"""
+    event = await events.get_event(code)
+    return templates.respond(
+        request,
+        "_event_joined.html",
+        "_event_joined.html",
+        code=event.code,
+        joined=board.participants(event.code),
+    )
 
 
 @event_pages.get("/e/<code:str>/control")

@@ -8,11 +8,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from tests.api_client import admin, create_event, create_poll, vote
 from tests.e2e import test_browser
-from tests.e2e.test_browser import new_page
+from tests.e2e.test_browser import PHONE, new_page
 
 pytestmark = pytest.mark.e2e
 
@@ -99,3 +99,16 @@ async def test_the_countdown_and_the_join_address_read_from_the_back_of_the_room
     )
     assert sizes[0] >= 40 and sizes[1] >= 24 and sizes[2] >= 35, sizes  # px, on the smallest projector
     assert await outside_the_screen(page) == []
+
+
+async def test_the_lobby_shows_how_many_phones_have_joined(stack, browser):
+    event = await create_event(stack.url, "Lobby", [{"question": "Ready?", "options": ["Yes", "No"]}])
+    projector = await new_page(browser, {"width": 1280, "height": 720})
+    await projector.goto(f"{stack.url}/e/{event['code']}/present")
+    await expect(projector.locator("#joined")).to_contain_text("0 phones joined")
+    phones = [await new_page(browser, PHONE) for _ in range(2)]
+    for phone in phones:
+        await phone.goto(f"{stack.url}/e/{event['code']}")
+        await expect(phone.locator(".live-indicator")).to_have_attribute("data-live", "on")
+    await expect(projector.locator("#joined")).to_contain_text("2 phones joined", timeout=20_000)
+    assert await outside_the_screen(projector) == []
