@@ -96,12 +96,16 @@ class EventService:
             return await self._published(admin.code)
 
     async def set_live(self, admin: EventAdmin, question: str | None, open_voting: bool = True) -> Event:
-        """Put a question on every screen (None: none, e.g. before the first); opens its voting by default."""
+        """Put a question on every screen (None: none, e.g. before the first). Its voting opens, by default,
+        unless it was closed with votes in its round: going back to an answered question shows it as it
+        ended, and the presenter reopens it (or starts a new round) on purpose."""
         question = self._question(question) if question is not None else None
         async with self.store.database.unit():
             await self.store.set_live(admin.code, question)
             if question is not None and open_voting:
-                await self.questions.apply(question, Action.OPEN)
+                tally = await self.questions.store.results(question)
+                if tally.status == "open" or tally.voters == 0:
+                    await self.questions.apply(question, Action.OPEN)
             return await self._published(admin.code, question)
 
     async def act(self, admin: EventAdmin, question: str, action: Action) -> Event:

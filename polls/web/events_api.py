@@ -184,7 +184,9 @@ async def reorder(request: Request, code: str, events: EventService) -> HTTPResp
 @events_api.put("/<code:str>/live")
 @openapi.secured("token")
 async def set_live(request: Request, code: str, events: EventService) -> HTTPResponse:
-    """Choose the live question ({"question": code or null, "open": true}); it opens for voting by default"""
+    """Choose the live question ({"question": code or null, "open": true})
+
+    Its voting opens by default, unless it was closed with votes in its round (reopen it with /open)."""
     admin = await authorised(request, code, events)
     question, open_voting = parse_live(json_body(request))
     event = await events.set_live(admin, question, open_voting)

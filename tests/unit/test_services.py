@@ -188,3 +188,18 @@ async def test_every_presenters_use_case_needs_the_events_token(events: EventSer
     admin, _ = await new_event(events)
     with pytest.raises(Forbidden):
         await events.authorise(admin.code, "not the token")
+
+
+async def test_going_back_to_a_question_closed_with_votes_keeps_it_closed_and_an_unanswered_one_opens(
+    events: EventService,
+):
+    admin, (first, second) = await new_event(events, "always", "always")
+    await events.set_live(admin, first)
+    await events.questions.store.cast_ballots(first, [Ballot("voter-0001", (1,))])
+    await events.act(admin, first, Action.CLOSE)
+    await events.set_live(admin, second)
+    back = await events.set_live(admin, first)
+    assert back.live_question is not None and back.live_question.status == "closed"
+    await events.act(admin, second, Action.CLOSE)  # closed without a vote: going back opens it
+    again = await events.set_live(admin, second)
+    assert again.live_question is not None and again.live_question.status == "open"
