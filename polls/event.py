@@ -59,6 +59,7 @@ class Event:
     version: int
     live: str | None  # the code of the live question's poll
     questions: tuple[Question, ...]
+    ended: bool = False  # the presenter ended it: every screen says so, no question is live
 
     def question(self, poll_code: str) -> Question | None:
         return next((q for q in self.questions if q.code == poll_code), None)

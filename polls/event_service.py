@@ -108,6 +108,12 @@ class EventService:
                     await self.questions.apply(question, Action.OPEN)
             return await self._published(admin.code, question)
 
+    async def end(self, admin: EventAdmin) -> Event:
+        """End the event for everyone: its questions close, none is live, every screen shows the end."""
+        async with self.store.database.unit():
+            await self.store.end(admin.code)
+            return await self._published(admin.code)
+
     async def act(self, admin: EventAdmin, question: str, action: Action) -> Event:
         """Open or close voting, reveal or hide the results, or start a new round."""
         question = self._question(question)

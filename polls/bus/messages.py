@@ -60,6 +60,7 @@ def event_dict(view: EventView) -> dict[str, Any]:
         "title": event.title,
         "version": event.version,
         "live": event.live,
+        "ended": event.ended,
         "questions": [q.as_dict() for q in event.questions],
         "results": {**view.results.as_dict(), "kind": view.results.kind} if view.results else None,
     }
@@ -67,7 +68,9 @@ def event_dict(view: EventView) -> dict[str, Any]:
 
 def _event(data: dict[str, Any]) -> EventView:
     questions = tuple(_question(q) for q in data["questions"])
-    event = Event(str(data["code"]), str(data["title"]), int(data["version"]), data["live"], questions)
+    # A message from a replica that did not send "ended" yet (a rolling upgrade) is of an event going on.
+    ended = bool(data.get("ended", False))
+    event = Event(str(data["code"]), str(data["title"]), int(data["version"]), data["live"], questions, ended)
     return EventView(event, _results(data["results"]) if data["results"] else None)
 
 

@@ -112,14 +112,14 @@ class EventStore:
 
     async def _event(self, connection: asyncpg.Connection, code: str) -> Event:
         row = await connection.fetchrow(
-            """SELECT e.id, e.title, e.version, p.code AS live
+            """SELECT e.id, e.title, e.version, e.ended_at IS NOT NULL AS ended, p.code AS live
                FROM events e LEFT JOIN polls p ON p.id = e.live_poll_id WHERE e.code = $1""",
             code,
         )
         if row is None:
             raise EventNotFound()
         questions = _questions(await connection.fetch(_QUESTIONS, row["id"]))
-        return Event(code, row["title"], row["version"], row["live"], questions)
+        return Event(code, row["title"], row["version"], row["live"], questions, row["ended"])
 
     @staticmethod
     async def _bump(connection: asyncpg.Connection, code: str) -> int:
@@ -185,6 +185,18 @@ class EventStore:
         async with self.database.acquire() as connection:
             await self._question_id(connection, await self._bump(connection, code), poll_code)
 
+    async def end(self, code: str) -> None:
+        """End the event: no question live, every question closed (a countdown stopped), and it says so."""
+        await self.change(
+            code,
+            None,
+            """WITH closed AS (
+                   UPDATE polls SET status = 'closed', closes_at = NULL, version = version + 1
+                   WHERE event_id = $1 AND (status = 'open' OR closes_at IS NOT NULL)
+               )
+               UPDATE events SET ended_at = coalesce(ended_at, now()), live_poll_id = NULL WHERE id = $1""",
+        )
+
     async def set_title(self, code: str, title: str) -> None:
         await self.change(code, None, "UPDATE events SET title = $2 WHERE id = $1", title)
 
@@ -206,7 +218,10 @@ class EventStore:
         if poll_code is None:
             await self.change(code, None, "UPDATE events SET live_poll_id = NULL WHERE id = $1")
         else:
-            await self.change(code, poll_code, "UPDATE events SET live_poll_id = $2 WHERE id = $1")
+            # A question going live after the end goes on with the event.
+            await self.change(
+                code, poll_code, "UPDATE events SET live_poll_id = $2, ended_at = NULL WHERE id = $1"
+            )
 
     async def start_countdown(self, code: str, poll_code: str, seconds: int) -> None:
         """Open voting now and have it close by itself after the given seconds (see close_expired)."""

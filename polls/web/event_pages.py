@@ -214,6 +214,8 @@ async def control_action(
                 await events.add_question(admin, parse_new_question(question_form(form)))
             case "edit":
                 await events.edit_question(admin, question, parse_new_question(question_form(form)))
+            case "end":
+                await events.end(admin)
             case "move-up" | "move-down":
                 await events.move(admin, question, -1 if action == "move-up" else 1)
             case _:  # the question actions of the API: open, close, reveal, hide, reset

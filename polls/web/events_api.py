@@ -59,6 +59,7 @@ def event_json(
         "code": event.code,
         "title": event.title,
         "version": event.version,
+        "ended": event.ended,
         "live": live.as_dict() if live else None,
         "urls": {
             "join": absolute_url(request, "event_pages.join_by_code", code=event.code),
@@ -86,6 +87,7 @@ def live_event_json(view: EventView) -> str:
             "code": event.code,
             "title": event.title,
             "count": len(event.questions),
+            "ended": event.ended,
             "question": question.as_dict() if question else None,
             "answers": view.results.voters if view.results and question else 0,
             # An API client is nobody's phone: it gets the numbers only when everyone may see them.
@@ -179,6 +181,19 @@ async def reorder(request: Request, code: str, events: EventService) -> HTTPResp
     admin = await authorised(request, code, events)
     event = await events.reorder(admin, parse_order(json_body(request)))
     return json(event_json(request, event, admin=True))
+
+
+@events_api.post("/<code:str>/end")
+@openapi.secured("token")
+@once_per_key
+async def end_event(request: Request, code: str, events: EventService, once: Idempotency) -> HTTPResponse:
+    """End the event: every question closes, none is live, and every screen shows that it is over"""
+
+    async def end() -> HTTPResponse:
+        event = await events.end(await authorised(request, code, events))
+        return json(event_json(request, event, admin=True))
+
+    return await once(request, end)
 
 
 @events_api.put("/<code:str>/live")

@@ -65,3 +65,26 @@ async def test_the_add_question_form_is_empty_again_once_the_question_is_added(s
     await expect(page.locator("#control .question-item")).to_have_count(2)
     await expect(page.locator("#new-question")).to_have_value("")
     await expect(page.locator("#new-options")).to_have_value("")
+
+
+async def test_ending_the_event_shows_every_screen_that_it_is_over(stack, browser):
+    event = await create_event(
+        stack.url, "Farewell", [{"question": "Good session?", "options": ["Yes", "No"]}]
+    )
+    question = event["questions"][0]["code"]
+    await admin(stack.url, event, "PUT", "/live", {"question": question})
+    phone = await new_page(browser, {"width": 390, "height": 844})
+    await phone.goto(f"{stack.url}/e/{event['code']}")
+    projector = await new_page(browser, {"width": 1280, "height": 720})
+    await projector.goto(f"{stack.url}/e/{event['code']}/present")
+    for page in (phone, projector):
+        await expect(page.locator(".live-indicator")).to_have_attribute("data-live", "on")
+    control = await new_page(browser, LAPTOP)
+    await control.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    control.on("dialog", lambda dialog: dialog.accept())
+    await control.get_by_role("button", name="End event").click()
+    await expect(phone.locator("#stage")).to_contain_text("This event has ended.")
+    await expect(projector.locator("#stage")).to_contain_text("This event has ended.")
+    await expect(control.locator("#control")).to_contain_text("This event has ended")
+    state = await admin(stack.url, event, "GET", "")
+    assert state["ended"] and state["live"] is None and state["questions"][0]["status"] == "closed"

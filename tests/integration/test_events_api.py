@@ -241,3 +241,17 @@ def test_a_new_order_must_name_every_question_once(client, event, order):
 def test_an_unknown_question_of_an_event_is_404(client, event):
     _, response = client.post(f"/api/events/{event['code']}/questions/ZZZZZZ/open", headers=auth(event))
     assert response.status == 404 and "no question with that code" in response.json["error"]
+
+
+def test_ending_an_event_closes_its_questions_and_takes_its_token(client, event):
+    client.put(f"/api/events/{event['code']}/live", json={"question": codes(event)[0]}, headers=auth(event))
+    _, refused = client.post(f"/api/events/{event['code']}/end")
+    assert refused.status == 403
+    _, ended = client.post(f"/api/events/{event['code']}/end", headers=auth(event))
+    assert ended.status == 200 and ended.json["ended"] is True and ended.json["live"] is None
+    assert {q["status"] for q in ended.json["questions"]} == {"closed"}
+    assert vote(client, codes(event)[0], "phone-late", 1) == 409
+    _, resumed = client.put(
+        f"/api/events/{event['code']}/live", json={"question": codes(event)[1]}, headers=auth(event)
+    )
+    assert resumed.json["ended"] is False and resumed.json["live"]["code"] == codes(event)[1]

@@ -247,7 +247,17 @@ class FakeEventStore:
         )
 
     async def set_live(self, code: str, question: str | None) -> None:
-        self._change(code, live=question)
+        if question is not None:
+            self._replace_question(code, question)
+            self._change(code, live=question, ended=False)
+        else:
+            self._change(code, live=None)
+
+    async def end(self, code: str) -> None:
+        for question in self._event(code).questions:
+            if self.polls.state["polls"][question.code].status == "open":
+                await self.polls.set_status(question.code, "closed")
+        self._change(code, live=None, ended=True)
 
     async def start_countdown(self, code: str, question: str, seconds: int) -> None:
         self._replace_question(code, question)

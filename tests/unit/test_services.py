@@ -203,3 +203,17 @@ async def test_going_back_to_a_question_closed_with_votes_keeps_it_closed_and_an
     await events.act(admin, second, Action.CLOSE)  # closed without a vote: going back opens it
     again = await events.set_live(admin, second)
     assert again.live_question is not None and again.live_question.status == "open"
+
+
+async def test_ending_an_event_closes_its_questions_and_shows_the_end_and_a_question_going_live_goes_on(
+    events: EventService, publisher
+):
+    admin, (first, second) = await new_event(events, "always", "always")
+    await events.set_live(admin, first)
+    ended = await events.end(admin)
+    assert ended.ended and ended.live is None
+    assert [q.status for q in ended.questions] == ["closed", "closed"]
+    view: EventView = publisher.published[-1]
+    assert view.event.ended and view.question is None
+    resumed = await events.set_live(admin, second)
+    assert not resumed.ended and resumed.live == second
