@@ -46,6 +46,12 @@ class EventService:
             code = await self.store.create_event(hash_token(token), new)
             return await self.store.get_event(code), token
 
+    async def event_code(self, raw_code: str) -> str:
+        """The event's code as stored, if there is such an event (EventNotFound otherwise)."""
+        code = self._code(raw_code)
+        await self.store.exists(code)
+        return code
+
     async def get_event(self, raw_code: str) -> Event:
         return await self.store.get_event(self._code(raw_code))
 

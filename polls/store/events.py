@@ -90,6 +90,10 @@ class EventStore:
         query = "SELECT admin_hash FROM events WHERE code = $1"
         return str(await self.database.value(query, code, missing=EventNotFound))
 
+    async def exists(self, code: str) -> None:
+        """EventNotFound unless there is an event with this code (one indexed row, nothing more read)."""
+        await self.database.value("SELECT 1 FROM events WHERE code = $1", code, missing=EventNotFound)
+
     async def lock(self, code: str) -> None:
         """Inside a unit of work: hold the event's row until it commits, so that what the use case reads of
         the event (its questions, their order) is still so when it writes."""

@@ -144,13 +144,13 @@ async def joined(
     request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
 ) -> HTTPResponse:
     """How many phones are in the event now (all replicas), for the projection's join panel"""
-    event = await events.get_event(code)
+    event_code = await events.event_code(code)
     return templates.respond(
         request,
         "_event_joined.html",
         "_event_joined.html",
-        code=event.code,
-        joined=board.participants(event.code),
+        code=event_code,
+        joined=board.participants(event_code),
     )
 
 

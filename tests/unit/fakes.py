@@ -196,6 +196,9 @@ class FakeEventStore:
         self._event(code)
         return self.state["hashes"][code]
 
+    async def exists(self, code: str) -> None:
+        self._event(code)
+
     async def lock(self, code: str) -> None:
         self._event(code)
         self.state["locks"] += 1
