@@ -8,14 +8,15 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
 
 from polls.domain import Action, Poll, parse_ballot, parse_new_poll
-from polls.errors import InvalidInput, PollClosed
+from polls.errors import EventNotFound, InvalidInput, PollClosed, PollNotFound
+from polls.event_service import EventService
 from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web.errors import wants_json
 from polls.web.forms import Form, ballot_form, poll_form, ticked
 from polls.web.idempotency import Idempotency
 from polls.web.render import Templates, absolute_url, qr_svg, url
-from polls.web.security import admin_token, is_https, remember_admin
+from polls.web.security import admin_token, is_https, presenters_codes, remember_admin
 
 pages = Blueprint("pages")
 
@@ -49,9 +50,36 @@ def join_url(request: Request, poll: Poll) -> str:
 
 
 @pages.get("/")
-async def home(request: Request, templates: Templates) -> HTTPResponse:
-    """Create a poll, or join one by code"""
-    return templates.respond(request, "home.html")
+async def home(
+    request: Request, templates: Templates, polls: PollService, events: EventService
+) -> HTTPResponse:
+    """Create a poll, or join one by code; and the polls and events this browser controls"""
+    return templates.respond(request, "home.html", mine=await presenters_items(request, polls, events))
+
+
+async def presenters_items(
+    request: Request, polls: PollService, events: EventService
+) -> list[dict[str, str]]:
+    """This browser's polls and events (remembered when their secret links were opened here, and still
+    under its control): what each is called and where it is run from."""
+    items = []
+    for code in presenters_codes(request):
+        if admin_token(request, code) is None:
+            continue  # the control cookie has gone: the link would not open
+        try:
+            event = await events.get_event(code)
+            items.append(
+                {"kind": "event", "text": event.title, "url": url(request, "event_pages.control", code=code)}
+            )
+        except EventNotFound:
+            try:
+                poll = await polls.get_poll(code)
+            except PollNotFound:
+                continue  # deleted meanwhile
+            items.append(
+                {"kind": "poll", "text": poll.question, "url": url(request, "pages.admin", code=code)}
+            )
+    return items
 
 
 @pages.post("/polls")

@@ -68,7 +68,29 @@ def remember_admin(request: Request, response: HTTPResponse, code: str, token: s
         samesite="Lax",
         secure=is_https(request),
     )
+    # ...and remembers the code, for the home page's list of this browser's polls and events.
+    remembered = [code.upper(), *(known for known in presenters_codes(request) if known != code.upper())]
+    response.add_cookie(
+        MINE_COOKIE,
+        ".".join(remembered[:MINE_MAX]),
+        max_age=ADMIN_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=is_https(request),
+    )
     return response
+
+
+MINE_COOKIE = "polls_mine"
+MINE_MAX = 20
+_CODE_IN_COOKIE = re.compile(r"[A-Z2-9]{6}")
+
+
+def presenters_codes(request: Request) -> list[str]:
+    """The polls and events this browser was given control of, newest first (their secret links were
+    opened here); what the cookie holds that is no code is left out."""
+    raw = request.cookies.get(MINE_COOKIE) or ""
+    return [code for code in raw.split(".") if _CODE_IN_COOKIE.fullmatch(code)][:MINE_MAX]
 
 
 def setup_security(app: App) -> None:

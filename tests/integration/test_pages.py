@@ -246,3 +246,19 @@ def test_the_home_pages_event_form_sets_each_questions_answers_and_shows_results
         ("multiple", 2, "after_vote"),
         ("multiple", 2, "after_vote"),
     ]
+
+
+def test_the_home_page_lists_the_polls_and_events_this_browser_controls(replicas):
+    one, _ = replicas  # a browser of its own, with its own cookies
+    with httpx.Client(base_url=one.url, follow_redirects=True) as browser:
+        assert "Your polls and events" not in browser.get("/").text
+        poll = browser.post("/polls", data={"question": "Lunch where?", "options": "Here\nThere"})
+        assert poll.status_code == 200 and "/admin" in str(poll.url)
+        event = browser.post("/events", data={"title": "Friday retro", "questions": "Good?\nYes\nNo"})
+        assert event.status_code == 200 and "/control" in str(event.url)
+        home = browser.get("/").text
+        assert "Your polls and events" in home
+        assert home.index("Friday retro") < home.index("Lunch where?")  # newest first
+        assert f'href="{poll.url.path}"' in home and f'href="{event.url.path}"' in home
+    with httpx.Client(base_url=one.url) as stranger:
+        assert "Your polls and events" not in stranger.get("/").text
