@@ -9,10 +9,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
 from polls.domain import normalise_code, parse_action, parse_ballot
-from polls.errors import EventNotFound, InvalidInput, PollNotFound
+from polls.errors import Conflict, EventNotFound, InvalidInput, PollNotFound
 from polls.event import parse_countdown, parse_new_event, parse_new_question
 from polls.event_live import PresenceBoard
-from polls.event_service import EventService
+from polls.event_service import EventAdmin, EventService
 from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web.errors import wants_json
@@ -202,26 +202,41 @@ async def control_action(
         form = Form(request)
         admin = await events.authorise(code, request.headers.get("X-Admin-Token") or form.text("token"))
         question = form.text("question")
-        match action:
-            case "go-live":
-                await events.set_live(admin, question or None)
-            case "countdown":
-                seconds = parse_countdown(form_number(form.text("seconds")))
-                await events.start_countdown(admin, question, seconds)
-            case "delete":
-                await events.delete_question(admin, question)
-            case "add":
-                await events.add_question(admin, parse_new_question(question_form(form)))
-            case "edit":
-                await events.edit_question(admin, question, parse_new_question(question_form(form)))
-            case "end":
-                await events.end(admin)
-            case "move-up" | "move-down":
-                await events.move(admin, question, -1 if action == "move-up" else 1)
-            case _:  # the question actions of the API: open, close, reveal, hide, reset
-                await events.act(admin, question, parse_action(action))
+        try:
+            await run_control(admin, action, question, form, events)
+        except (InvalidInput, Conflict, PollNotFound) as refused:
+            if not is_htmx(request) or wants_json(request):
+                raise
+            # The control region stays, every question and button in it, with the reason on top.
+            view = await events.view(code)
+            return templates.respond(
+                request, "_event_control.html", status=refused.status_code, view=view, error=str(refused)
+            )
         if not is_htmx(request):
             return redirect(url(request, "event_pages.control", code=normalise_code(code)), status=303)
         return templates.respond(request, "_event_control.html", view=await events.view(code))
 
     return await once(request, act)
+
+
+async def run_control(
+    admin: EventAdmin, action: str, question: str, form: Form, events: EventService
+) -> None:
+    """What one control form asks of the event."""
+    match action:
+        case "go-live":
+            await events.set_live(admin, question or None)
+        case "countdown":
+            await events.start_countdown(admin, question, parse_countdown(form_number(form.text("seconds"))))
+        case "delete":
+            await events.delete_question(admin, question)
+        case "add":
+            await events.add_question(admin, parse_new_question(question_form(form)))
+        case "edit":
+            await events.edit_question(admin, question, parse_new_question(question_form(form)))
+        case "end":
+            await events.end(admin)
+        case "move-up" | "move-down":
+            await events.move(admin, question, -1 if action == "move-up" else 1)
+        case _:  # the question actions of the API: open, close, reveal, hide, reset
+            await events.act(admin, question, parse_action(action))

@@ -88,3 +88,16 @@ async def test_ending_the_event_shows_every_screen_that_it_is_over(stack, browse
     await expect(control.locator("#control")).to_contain_text("This event has ended")
     state = await admin(stack.url, event, "GET", "")
     assert state["ended"] and state["live"] is None and state["questions"][0]["status"] == "closed"
+
+
+async def test_a_refused_change_keeps_the_control_view_and_says_why(stack, browser):
+    event = await create_event(stack.url, "Typos", [{"question": "First?", "options": ["a", "b"]}])
+    page = await new_page(browser, LAPTOP)
+    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    await page.locator("#new-question").fill("Only one option?")
+    await page.locator("#new-options").fill("lonely")
+    await page.get_by_role("button", name="Add question").click()
+    await expect(page.locator("#control-error")).to_contain_text("2 to 20 options")
+    await expect(page.locator("#control .question-item")).to_have_count(1)
+    await expect(page.get_by_role("button", name="Make live")).to_be_visible()
+    await expect(page.locator("#new-question")).to_have_value("Only one option?")  # kept, to be fixed
