@@ -4,7 +4,7 @@ Delete and New round ask first, and a presenter who says no keeps what they had.
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Dialog, expect
+from playwright.async_api import Dialog, Page, expect
 
 from tests.api_client import admin, create_event, vote
 from tests.e2e import test_browser
@@ -17,6 +17,13 @@ browser = test_browser.browser  # the same headless Chromium fixture as the poll
 LAPTOP = {"width": 1366, "height": 768}
 
 
+async def control_view(stack, browser, event: dict) -> Page:
+    """The presenter's control view on a laptop, opened with the event's secret link."""
+    page = await new_page(browser, LAPTOP)
+    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    return page
+
+
 async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, browser):
     questions = [
         {"question": "First?", "options": ["a", "b"]},
@@ -26,8 +33,7 @@ async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, br
     first = event["questions"][0]["code"]
     await admin(stack.url, event, "PUT", "/live", {"question": first})
     await vote(stack.url, first, "careful-1", [1])
-    page = await new_page(browser, LAPTOP)
-    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    page = await control_view(stack, browser, event)
     asked: list[str] = []
     answer = {"accept": False}
 
@@ -57,8 +63,7 @@ async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, br
 
 async def test_the_add_question_form_is_empty_again_once_the_question_is_added(stack, browser):
     event = await create_event(stack.url, "Growing", [{"question": "First?", "options": ["a", "b"]}])
-    page = await new_page(browser, LAPTOP)
-    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    page = await control_view(stack, browser, event)
     await page.locator("#new-question").fill("Second?")
     await page.locator("#new-options").fill("yes\nno")
     await page.get_by_role("button", name="Add question").click()
@@ -79,8 +84,7 @@ async def test_ending_the_event_shows_every_screen_that_it_is_over(stack, browse
     await projector.goto(f"{stack.url}/e/{event['code']}/present")
     for page in (phone, projector):
         await expect(page.locator(".live-indicator")).to_have_attribute("data-live", "on")
-    control = await new_page(browser, LAPTOP)
-    await control.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    control = await control_view(stack, browser, event)
     control.on("dialog", lambda dialog: dialog.accept())
     await control.get_by_role("button", name="End event").click()
     await expect(phone.locator("#stage")).to_contain_text("This event has ended.")
@@ -92,8 +96,7 @@ async def test_ending_the_event_shows_every_screen_that_it_is_over(stack, browse
 
 async def test_a_refused_change_keeps_the_control_view_and_says_why(stack, browser):
     event = await create_event(stack.url, "Typos", [{"question": "First?", "options": ["a", "b"]}])
-    page = await new_page(browser, LAPTOP)
-    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    page = await control_view(stack, browser, event)
     await page.locator("#new-question").fill("Only one option?")
     await page.locator("#new-options").fill("lonely")
     await page.get_by_role("button", name="Add question").click()
