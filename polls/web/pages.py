@@ -168,7 +168,13 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
     await polls.authorise(poll.code, token)
     results = await polls.results(poll.code)
     response = templates.respond(
-        request, "admin.html", poll=poll, results=results, token=token, join_url=join_url(request, poll)
+        request,
+        "admin.html",
+        poll=poll,
+        results=results,
+        token=token,
+        join_url=join_url(request, poll),
+        secret_link=absolute_url(request, "pages.admin", code=poll.code, token=token),
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -104,3 +104,18 @@ async def test_a_refused_change_keeps_the_control_view_and_says_why(stack, brows
     await expect(page.locator("#control .question-item")).to_have_count(1)
     await expect(page.get_by_role("button", name="Make live")).to_be_visible()
     await expect(page.locator("#new-question")).to_have_value("Only one option?")  # kept, to be fixed
+
+
+async def test_the_secret_link_is_copied_on_a_click_and_opens_the_control_view_elsewhere(stack, browser):
+    event = await create_event(stack.url, "Portable", [{"question": "Here?", "options": ["a", "b"]}])
+    context = await browser.new_context(viewport=LAPTOP, permissions=["clipboard-read", "clipboard-write"])
+    page = await context.new_page()
+    await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
+    assert "token=" not in page.url  # exchanged for a cookie: the address bar no longer has it
+    await page.get_by_role("button", name="Copy the secret link").click()
+    await expect(page.locator(".secret-link [role=status]")).to_contain_text("Copied")
+    copied = await page.evaluate("navigator.clipboard.readText()")
+    assert copied.endswith(f"/e/{event['code']}/control?token={event['admin_token']}")
+    other_device = await new_page(browser, LAPTOP)
+    await other_device.goto(copied.replace(copied.split("/e/")[0], stack.url))
+    await expect(other_device.locator("#control .question-item")).to_have_count(1)

@@ -315,11 +315,23 @@ PAGE_CONTEXTS = {
     "home.html": {},
     "vote.html": {"poll": POLL, "chosen": (1,), "message": None},
     "present.html": {"poll": POLL, "results": RESULTS, "join_url": URL, "qr": "<svg></svg>"},
-    "admin.html": {"poll": POLL, "results": RESULTS, "token": "t", "join_url": URL},
+    "admin.html": {
+        "poll": POLL,
+        "results": RESULTS,
+        "token": "t",
+        "join_url": URL,
+        "secret_link": URL + "/admin?token=t",
+    },
     "error.html": {"status_code": 404, "message": "There is no poll with that code."},
     "event_participant.html": {"view": VIEW, "chosen": ()},
     "event_present.html": {"view": VIEW, "join_url": URL, "qr": "<svg></svg>"},
-    "event_control.html": {"view": VIEW, "token": "t", "join_url": URL, "participants": 5},
+    "event_control.html": {
+        "view": VIEW,
+        "token": "t",
+        "join_url": URL,
+        "secret_link": URL + "/admin?token=t",
+        "participants": 5,
+    },
 }
 
 
@@ -433,10 +445,22 @@ RTL_VIEW = EventView(
 RTL_CONTEXTS = {
     "vote.html": {"poll": RTL_POLL, "chosen": (1,), "message": None},
     "present.html": {"poll": RTL_POLL, "results": RTL_RESULTS, "join_url": URL, "qr": "<svg></svg>"},
-    "admin.html": {"poll": RTL_POLL, "results": RTL_RESULTS, "token": "t", "join_url": URL},
+    "admin.html": {
+        "poll": RTL_POLL,
+        "results": RTL_RESULTS,
+        "token": "t",
+        "join_url": URL,
+        "secret_link": URL + "/admin?token=t",
+    },
     "event_participant.html": {"view": RTL_VIEW, "chosen": ()},
     "event_present.html": {"view": RTL_VIEW, "join_url": URL, "qr": "<svg></svg>"},
-    "event_control.html": {"view": RTL_VIEW, "token": "t", "join_url": URL, "participants": 5},
+    "event_control.html": {
+        "view": RTL_VIEW,
+        "token": "t",
+        "join_url": URL,
+        "secret_link": URL + "/admin?token=t",
+        "participants": 5,
+    },
 }
 
 

@@ -6,6 +6,7 @@
 // - a multiple-choice ballot that takes no more ticks than its question allows
 // - a form marked data-reset-after-success emptied once the server took it (the control view's new question)
 // - a single poll's ballot that follows the poll's state (closed, open again) from its pushed results
+// - a Copy button (data-copy): the text to the clipboard, and its data-copied message beside it
 // - keyboard focus kept across a pushed region (the same option, button or field), and a new question said
 //   to screen readers
 (function () {
@@ -164,6 +165,28 @@
     if (error) error.remove();
     limitChoices();
   }
+
+  // --- copy: the clipboard API where the page is a secure context, else the older copy command ---
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "sr-only";
+    document.body.appendChild(area);
+    area.select();
+    var copied = document.execCommand("copy");
+    area.remove();
+    return copied ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var status = button.parentNode.querySelector("[role=status]");
+    copyText(button.dataset.copy).then(function () {
+      if (status) status.textContent = button.dataset.copied;
+    });
+  });
 
   // --- focus: a push replaces the region's elements; the one that had focus gets it back ---
   var focused = null;
