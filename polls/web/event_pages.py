@@ -175,7 +175,7 @@ async def control(
         token=token,
         join_url=join_url,
         participants=board.participants(event_code),
-        secret_link=absolute_url(request, "event_pages.control", code=event_code, token=token),
+        control_url=absolute_url(request, "event_pages.control", code=event_code),
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -174,7 +174,7 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
         results=results,
         token=token,
         join_url=join_url(request, poll),
-        secret_link=absolute_url(request, "pages.admin", code=poll.code, token=token),
+        control_url=absolute_url(request, "pages.admin", code=poll.code),
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -183,7 +183,9 @@
     var button = event.target && event.target.closest && event.target.closest("button[data-copy]");
     if (!button) return;
     var status = button.parentNode.querySelector("[role=status]");
-    copyText(button.dataset.copy).then(function () {
+    var text = button.dataset.copy;
+    if (button.dataset.copyToken) text += (text.indexOf("?") === -1 ? "?" : "&") + "token=" + encodeURIComponent(button.dataset.copyToken);
+    copyText(text).then(function () {
       if (status) status.textContent = button.dataset.copied;
     });
   });
