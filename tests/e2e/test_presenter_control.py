@@ -8,7 +8,7 @@ from playwright.async_api import Dialog, Page, expect
 
 from tests.api_client import admin, create_event, vote
 from tests.e2e import test_browser
-from tests.e2e.test_browser import new_page
+from tests.e2e.test_browser import PHONE, new_page
 
 pytestmark = pytest.mark.e2e
 
@@ -22,6 +22,13 @@ async def control_view(stack, browser, event: dict) -> Page:
     page = await new_page(browser, LAPTOP)
     await page.goto(f"{stack.url}/e/{event['code']}/control?token={event['admin_token']}")
     return page
+
+
+async def add_question(page: Page, question: str, options: str) -> None:
+    """Fill in the control view's Add-question form and send it."""
+    await page.locator("#new-question").fill(question)
+    await page.locator("#new-options").fill(options)
+    await page.get_by_role("button", name="Add question").click()
 
 
 async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, browser):
@@ -64,9 +71,7 @@ async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, br
 async def test_the_add_question_form_is_empty_again_once_the_question_is_added(stack, browser):
     event = await create_event(stack.url, "Growing", [{"question": "First?", "options": ["a", "b"]}])
     page = await control_view(stack, browser, event)
-    await page.locator("#new-question").fill("Second?")
-    await page.locator("#new-options").fill("yes\nno")
-    await page.get_by_role("button", name="Add question").click()
+    await add_question(page, "Second?", "yes\nno")
     await expect(page.locator("#control .question-item")).to_have_count(2)
     await expect(page.locator("#new-question")).to_have_value("")
     await expect(page.locator("#new-options")).to_have_value("")
@@ -78,7 +83,7 @@ async def test_ending_the_event_shows_every_screen_that_it_is_over(stack, browse
     )
     question = event["questions"][0]["code"]
     await admin(stack.url, event, "PUT", "/live", {"question": question})
-    phone = await new_page(browser, {"width": 390, "height": 844})
+    phone = await new_page(browser, PHONE)
     await phone.goto(f"{stack.url}/e/{event['code']}")
     projector = await new_page(browser, {"width": 1280, "height": 720})
     await projector.goto(f"{stack.url}/e/{event['code']}/present")
@@ -97,9 +102,7 @@ async def test_ending_the_event_shows_every_screen_that_it_is_over(stack, browse
 async def test_a_refused_change_keeps_the_control_view_and_says_why(stack, browser):
     event = await create_event(stack.url, "Typos", [{"question": "First?", "options": ["a", "b"]}])
     page = await control_view(stack, browser, event)
-    await page.locator("#new-question").fill("Only one option?")
-    await page.locator("#new-options").fill("lonely")
-    await page.get_by_role("button", name="Add question").click()
+    await add_question(page, "Only one option?", "lonely")
     await expect(page.locator("#control-error")).to_contain_text("2 to 20 options")
     await expect(page.locator("#control .question-item")).to_have_count(1)
     await expect(page.get_by_role("button", name="Make live")).to_be_visible()
