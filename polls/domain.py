@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from polls.errors import InvalidInput
+from polls.errors import N_, InvalidInput, NotAnObject, Phrase
 from polls.kinds import kind_of
 from polls.voters import VOTER_ID
 
 QUESTION_MAX = 300
 LABEL_MAX = 120
 OPTIONS_MIN, OPTIONS_MAX = 2, 20
-NOT_ISSUED = "voter must be an id issued by POST /api/voters."
 
 # Join codes avoid characters that are confused when read aloud or from a projector (0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -42,11 +41,20 @@ class Action(StrEnum):
         return "open" if self is Action.OPEN else "closed"
 
 
+class VoterNotIssued(InvalidInput):
+    """A ballot from a voter id this system did not issue (see polls.voters)."""
+
+    code = "voter_not_issued"
+    message = N_("voter must be an id issued by POST /api/voters.")
+
+
 def parse_action(name: str) -> Action:
     try:
         return Action(name)
     except ValueError:
-        raise InvalidInput(f"Unknown action {name!r}.") from None
+        raise InvalidInput(
+            N_("Unknown action %(action)s."), code="action_unknown", action=repr(name)
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -152,34 +160,48 @@ def code_or_not_found(raw: str, not_found: type[Exception]) -> str:
     return code
 
 
-def clean_text(value: Any, what: str, limit: int) -> str:
+# The texts a person writes, as the messages about them name them.
+QUESTION_TEXT = N_("The question")
+OPTION_TEXT = N_("Each option")
+
+
+def clean_text(value: Any, what: Phrase, limit: int) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be a string.")
+        raise InvalidInput(N_("%(what)s must be a string."), code="text_invalid", what=what)
     text = " ".join(value.split())
     if not text:
-        raise InvalidInput(f"{what} must not be empty.")
+        raise InvalidInput(N_("%(what)s must not be empty."), code="text_empty", what=what)
     if len(text) > limit:
-        raise InvalidInput(f"{what} must be at most {limit} characters.")
+        raise InvalidInput(
+            N_("%(what)s must be at most %(limit)s characters."), code="text_too_long", what=what, limit=limit
+        )
     # PostgreSQL's text cannot hold NUL or a lone surrogate (JSON can: "\u0000", "\ud800"); other
     # control characters are no text a person wrote either.
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
-        raise InvalidInput(f"{what} must not contain control or invalid characters.")
+        raise InvalidInput(
+            N_("%(what)s must not contain control or invalid characters."), code="text_invalid", what=what
+        )
     return text
 
 
 def parse_new_poll(body: Any) -> NewPoll:
     """Validate a create-poll request (JSON or form, already decoded into a dict)."""
     if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    question = clean_text(body.get("question"), "question", QUESTION_MAX)
+        raise NotAnObject()
+    question = clean_text(body.get("question"), QUESTION_TEXT, QUESTION_MAX)
     raw_options = body.get("options")
     if not isinstance(raw_options, list):
-        raise InvalidInput("options must be a list of strings.")
-    labels = tuple(clean_text(o, "each option", LABEL_MAX) for o in raw_options)
+        raise InvalidInput(N_("options must be a list of strings."), code="options_invalid")
+    labels = tuple(clean_text(o, OPTION_TEXT, LABEL_MAX) for o in raw_options)
     if not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
-        raise InvalidInput(f"A poll needs {OPTIONS_MIN} to {OPTIONS_MAX} options.")
+        raise InvalidInput(
+            N_("A question needs %(min)s to %(max)s options."),
+            code="options_count",
+            min=OPTIONS_MIN,
+            max=OPTIONS_MAX,
+        )
     if len({label.casefold() for label in labels}) != len(labels):
-        raise InvalidInput("Options must be different from each other.")
+        raise InvalidInput(N_("Options must be different from each other."), code="options_not_distinct")
     kind = kind_of(body.get("kind", "single"))
     return NewPoll(question, labels, kind.name, kind.settings(body, labels))
 
@@ -187,8 +209,8 @@ def parse_new_poll(body: Any) -> NewPoll:
 def parse_ballot(poll: Poll, body: Any) -> Ballot:
     """Validate a vote against the poll it is for."""
     if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.")
+        raise NotAnObject()
     voter = body.get("voter")
     if not isinstance(voter, str) or not VOTER_ID.fullmatch(voter):
-        raise InvalidInput(NOT_ISSUED)
+        raise VoterNotIssued()
     return Ballot(voter, kind_of(poll.kind).choices(poll, body))

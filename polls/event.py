@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from polls.domain import NewPoll, Poll, Results, clean_text, parse_new_poll
-from polls.errors import InvalidInput
+from polls.errors import N_, InvalidInput, NotAnObject
 
 TITLE_MAX = 200
+TITLE_TEXT = N_("The title")
 QUESTIONS_MAX = 50
 COUNTDOWN_MAX = 3600
 VISIBILITIES = ("always", "after_vote", "after_close", "presenter")
@@ -137,46 +138,60 @@ def parse_new_question(body: Any) -> NewQuestion:
     poll = parse_new_poll(body)
     visibility = body.get("visibility", "always")
     if visibility not in VISIBILITIES:
-        raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}.")
+        raise InvalidInput(
+            N_("visibility must be one of %(choices)s."),
+            code="visibility_unknown",
+            choices=", ".join(VISIBILITIES),
+        )
     return NewQuestion(poll, visibility)
 
 
 def parse_new_event(body: Any) -> NewEvent:
     if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    title = clean_text(body.get("title"), "title", TITLE_MAX)
+        raise NotAnObject()
+    title = clean_text(body.get("title"), TITLE_TEXT, TITLE_MAX)
     questions = body.get("questions", [])
     if not isinstance(questions, list) or len(questions) > QUESTIONS_MAX:
-        raise InvalidInput(f"questions must be a list of at most {QUESTIONS_MAX} questions.")
+        raise InvalidInput(
+            N_("questions must be a list of at most %(max)s questions."),
+            code="questions_invalid",
+            max=QUESTIONS_MAX,
+        )
     parsed = []
     for number, question in enumerate(questions, start=1):
         try:
             parsed.append(parse_new_question(question))
         except InvalidInput as exc:
-            raise InvalidInput(f"Question {number}: {exc}") from None
+            raise InvalidInput(
+                N_("Question %(number)s: %(reason)s"), code=exc.code, number=number, reason=exc
+            ) from None
     return NewEvent(title, tuple(parsed))
 
 
 def parse_countdown(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= COUNTDOWN_MAX:
-        raise InvalidInput(f"seconds must be a whole number from 1 to {COUNTDOWN_MAX}.")
+        raise InvalidInput(
+            N_("The countdown must be a whole number of seconds from 1 to %(max)s."),
+            code="countdown_invalid",
+            max=COUNTDOWN_MAX,
+        )
     return value
 
 
 def parse_title(body: Any) -> str:
     """A rename: {"title": ...}."""
     if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    return clean_text(body.get("title"), "title", TITLE_MAX)
+        raise NotAnObject()
+    return clean_text(body.get("title"), TITLE_TEXT, TITLE_MAX)
 
 
 def parse_live(body: Any) -> tuple[str | None, bool]:
     """{"question": code or null, "open": true}: the question to put live, and whether to open its voting."""
     if not isinstance(body, dict) or "question" not in body:
-        raise InvalidInput('The body must be {"question": code or null}.')
+        raise InvalidInput(N_('The body must be {"question": code or null}.'), code="live_invalid")
     question = body["question"]
     if question is not None and not isinstance(question, str):
-        raise InvalidInput("question must be a question code or null.")
+        raise InvalidInput(N_("question must be a question code or null."), code="live_invalid")
     return question, body.get("open", True) is not False
 
 
@@ -184,12 +199,14 @@ def parse_order(body: Any) -> list[str]:
     """{"order": [question codes]}: a new order of the event's questions."""
     value = body.get("order") if isinstance(body, dict) else None
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        raise InvalidInput("order must be a list of question codes.")
+        raise InvalidInput(N_("order must be a list of question codes."), code="order_invalid")
     return value
 
 
 def check_order(order: list[str], current: tuple[Question, ...]) -> list[str]:
     """The order names each of the event's questions exactly once."""
     if sorted(order) != sorted(q.code for q in current):
-        raise InvalidInput("order must name every question of the event exactly once.")
+        raise InvalidInput(
+            N_("order must name every question of the event exactly once."), code="order_invalid"
+        )
     return order

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polls.domain import Action, code_or_not_found, hash_token, new_admin_token, normalise_code, token_matches
-from polls.errors import EventNotFound, Forbidden, InvalidInput, PollNotFound
+from polls.errors import EventNotFound, Forbidden, NotInEvent, QuestionNotFound
 from polls.event import Event, EventView, NewEvent, NewQuestion, check_order
 from polls.service import PollService, Publisher
 from polls.store.events import EventStore
@@ -93,7 +93,7 @@ class EventService:
             await self.store.lock(admin.code)
             order = [q.code for q in (await self.store.get_event(admin.code)).questions]
             if question not in order:
-                raise InvalidInput("That question is not part of this event.")
+                raise NotInEvent()
             i = order.index(question)
             j = i + step
             if 0 <= j < len(order):
@@ -168,5 +168,5 @@ class EventService:
         """A question's poll code as stored; text that cannot be a code (NUL, say) never reaches SQL."""
         code = normalise_code(raw_code)
         if code is None:
-            raise PollNotFound("There is no question with that code in this event.")
+            raise QuestionNotFound()
         return code

@@ -11,18 +11,18 @@ from typing import Any, Protocol
 
 from polls.batcher import BallotBatcher
 from polls.domain import (
-    NOT_ISSUED,
     Action,
     Ballot,
     NewPoll,
     Poll,
     Results,
+    VoterNotIssued,
     code_or_not_found,
     hash_token,
     new_admin_token,
     token_matches,
 )
-from polls.errors import EventQuestion, Forbidden, InvalidInput, PollNotFound, ResultsSealed
+from polls.errors import N_, EventQuestion, Forbidden, InvalidInput, PollNotFound, ResultsSealed
 from polls.store.polls import PollStore
 from polls.voters import VoterIds
 
@@ -98,7 +98,7 @@ class PollService:
         Concurrent ballots of a poll share a commit (the batcher); the snapshot of each commit is
         published before any of its ballots is acknowledged."""
         if not self.voter_ids.issued(ballot.voter):
-            raise InvalidInput(NOT_ISSUED)
+            raise VoterNotIssued()
         return (await self._batcher.submit(poll.code, ballot)).version
 
     async def authorise(self, raw_code: str, token: str | None) -> PollAdmin:
@@ -111,7 +111,10 @@ class PollService:
         """A presenter's action on a standalone poll: open or close voting (its results are always public,
         so it has nothing to reveal or hide; a new round is an event's)."""
         if action not in (Action.OPEN, Action.CLOSE):
-            raise InvalidInput("A poll can be opened or closed; the other actions are an event's.")
+            raise InvalidInput(
+                N_("A poll can be opened or closed; the other actions are an event's."),
+                code="action_not_for_poll",
+            )
         async with self.store.database.unit():
             await self.apply(admin.code, action)
             await self.store.database.after_commit(lambda: self._publish(admin.code))

@@ -12,7 +12,7 @@ import pkgutil
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from polls.errors import InvalidInput
+from polls.errors import N_, InvalidInput
 
 
 class Options(Protocol):
@@ -78,5 +78,5 @@ def kind_of(name: Any) -> Kind:
     kind = KINDS.get(name) if isinstance(name, str) else None
     if kind is None:
         names = " or ".join(f"'{known}'" for known in KINDS)
-        raise InvalidInput(f"kind must be {names}.")
+        raise InvalidInput(N_("kind must be %(kinds)s."), code="kind_unknown", kinds=names)
     return kind

@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from polls.errors import InvalidInput
+from polls.errors import N_, NP_, InvalidInput
 
 if TYPE_CHECKING:
     from polls.kinds import Options
+
+# What the forms and the API say to a maximum that is no whole number.
+MAX_CHOICES_NUMBER = N_("The maximum number of choices must be a whole number.")
 
 # Applies a batch of ballots (one per voter) in one statement, counting in the database itself: +1 for each
 # option a ballot chooses, -1 for each option the voter's previous ballot had, never read-modify-write in
@@ -56,14 +59,21 @@ class Choice:
         max_choices = body.get("max_choices")
         if self.single:
             if max_choices is not None and (type(max_choices) is not int or max_choices != 1):
-                raise InvalidInput("max_choices applies only to polls of kind 'multiple'.")
+                raise InvalidInput(
+                    N_("max_choices applies only to polls of kind 'multiple'."),
+                    code="max_choices_not_multiple",
+                )
             return 1
         if max_choices is None:
             return len(labels)
         if isinstance(max_choices, bool) or not isinstance(max_choices, int):
-            raise InvalidInput("max_choices must be a whole number.")
+            raise InvalidInput(MAX_CHOICES_NUMBER, code="max_choices_invalid")
         if not 1 <= max_choices <= len(labels):
-            raise InvalidInput(f"max_choices must be between 1 and {len(labels)}.")
+            raise InvalidInput(
+                N_("The maximum number of choices must be between 1 and %(options)s."),
+                code="max_choices_range",
+                options=len(labels),
+            )
         return max_choices
 
     def choices(self, question: Options, body: Mapping[str, Any]) -> tuple[int, ...]:
@@ -71,16 +81,26 @@ class Choice:
         if not isinstance(chosen, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in chosen
         ):
-            raise InvalidInput("options must be a list of option ids.")
+            raise InvalidInput(N_("options must be a list of option ids."), code="choices_invalid")
         ids = tuple(sorted(set(chosen)))
         if not ids:
-            raise InvalidInput("Choose at least one option.")
+            raise InvalidInput(N_("Choose at least one option."), code="no_choice")
         unknown = set(ids) - question.option_ids
         if unknown:
-            raise InvalidInput(f"Unknown option id(s) for this poll: {sorted(unknown)}.")
+            raise InvalidInput(
+                N_("Unknown option id(s) for this poll: %(ids)s."),
+                code="unknown_option",
+                ids=", ".join(map(str, sorted(unknown))),
+            )
         if len(ids) > question.max_choices:
-            limit = "one option" if question.max_choices == 1 else f"at most {question.max_choices} options"
-            raise InvalidInput(f"Too many choices: choose {limit}.")
+            raise InvalidInput(
+                NP_(
+                    "Too many choices: choose one option.",
+                    "Too many choices: choose at most %(num)s options.",
+                ),
+                code="too_many_choices",
+                count=question.max_choices,
+            )
         return ids
 
 

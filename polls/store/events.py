@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from polls.errors import Conflict, EventNotFound, PollNotFound
+from polls.errors import N_, Conflict, EventNotFound, QuestionNotFound
 from polls.event import Event, EventView, NewEvent, NewQuestion, Question
 from polls.store.codes import with_free_code
 from polls.store.polls import RESULTS, insert_options, poll_of, results_of
@@ -141,7 +141,7 @@ class EventStore:
             "SELECT id FROM polls WHERE code = $1 AND event_id = $2 FOR UPDATE", poll_code, event_id
         )
         if poll_id is None:
-            raise PollNotFound("There is no question with that code in this event.")
+            raise QuestionNotFound()
         return int(poll_id)
 
     async def change(self, code: str, poll_code: str | None, statement: str, *args: Any) -> None:
@@ -170,7 +170,10 @@ class EventStore:
             event_id = await self._bump(connection, code)
             poll_id = await self._question_id(connection, event_id, poll_code)
             if await connection.fetchval("SELECT voters FROM polls WHERE id = $1", poll_id):
-                raise Conflict("This question has votes in its current round; reset it before editing it.")
+                raise Conflict(
+                    N_("This question has votes in its current round; reset it before editing it."),
+                    code="question_has_votes",
+                )
             await connection.execute(
                 """UPDATE polls SET question = $2, kind = $3, max_choices = $4, visibility = $5,
                                     version = version + 1 WHERE id = $1""",
@@ -185,7 +188,7 @@ class EventStore:
 
     async def touch(self, code: str, poll_code: str) -> None:
         """Inside a unit of work, before a change to one of the event's questions: bump the event's version
-        and lock the question's row; PollNotFound if the question is not the event's."""
+        and lock the question's row; QuestionNotFound if the question is not the event's."""
         async with self.database.acquire() as connection:
             await self._question_id(connection, await self._bump(connection, code), poll_code)
 

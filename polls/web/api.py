@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from polls.domain import Action, Poll, parse_ballot, parse_new_poll
-from polls.errors import MalformedRequest
+from polls.errors import N_, MalformedRequest
 from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web import schema
@@ -25,11 +25,13 @@ Handler = TypeVar("Handler")
 
 def json_body(request: Request) -> Any:
     if not request.body:
-        raise MalformedRequest("The request body is empty; send a JSON object.")
+        raise MalformedRequest(N_("The request body is empty; send a JSON object."), code="body_empty")
     try:
         return jsonlib.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedRequest(f"The request body is not valid JSON: {exc}.") from None
+        raise MalformedRequest(
+            N_("The request body is not valid JSON: %(detail)s."), code="body_not_json", detail=str(exc)
+        ) from None
 
 
 def bearer_token(request: Request) -> str | None:

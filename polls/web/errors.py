@@ -1,5 +1,8 @@
 """One error handler: a JSON error under /api, a fragment for htmx, a page otherwise; never a traceback.
 
+Every answer is a PollsError: the JSON error is {"error": English message, "code": stable machine-readable
+code}; a page or fragment says the message in the request's language (the gettext catalogs).
+
 A fault of a dependency (PostgreSQL stopped, restarting, out of connections, a connection cut) is not a bug:
 every route answers it with 503 and `Retry-After`, and a websocket is closed with 1013 (try again later),
 which the pages' hx-ws reconnects after. Anything else unexpected is a bug: 500, logged with its traceback.
@@ -16,17 +19,21 @@ from sanic.exceptions import BadRequest, MethodNotAllowed, NotFound, PayloadTooL
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
-from polls.errors import PollsError, Unavailable
+from polls.errors import N_, Phrase, PollsError, Unavailable
 from polls.web import App
 from polls.web.render import Templates
 
 log = logging.getLogger("polls.web")
 
-_FRIENDLY: dict[type[SanicException], str] = {
-    NotFound: "Nothing lives at this address.",
-    MethodNotAllowed: "This address does not take that method.",
-    PayloadTooLarge: "The request body is too large.",
+# What the framework refuses before a handler runs, as a person is told it.
+_FRIENDLY: dict[type[SanicException], tuple[str, Phrase]] = {
+    NotFound: ("not_found", N_("Nothing lives at this address.")),
+    MethodNotAllowed: ("method_not_allowed", N_("This address does not take that method.")),
+    PayloadTooLarge: ("body_too_large", N_("The request body is too large.")),
+    BadRequest: ("malformed_request", N_("The request is malformed.")),
 }
+_REFUSED = N_("The request could not be handled.")
+_BUG = N_("Something went wrong on our side; the request was not completed.")
 
 # What asyncpg raises while PostgreSQL stops, restarts or is out of reach (seen in a restart under load:
 # ConnectionRefusedError and ConnectionResetError, CannotConnectNowError "the database system is shutting
@@ -63,22 +70,26 @@ def is_fault(exception: BaseException) -> bool:
     return isinstance(exception, _FAULTS) or type(exception) is _CONNECTION_CLOSED
 
 
-def describe(exception: Exception) -> tuple[int, str]:
-    """The status and the message a person may see for an exception."""
+def describe(exception: Exception) -> PollsError:
+    """The error a person may be told for an exception: its status, code and message."""
     if isinstance(exception, PollsError):
-        return exception.status_code, str(exception) or exception.message
-    for kind, message in _FRIENDLY.items():
+        return exception
+    for kind, (code, message) in _FRIENDLY.items():
         if isinstance(exception, kind):
-            return exception.status_code, message
-    if isinstance(exception, BadRequest):
-        return 400, "The request is malformed."
+            return _answer(exception.status_code, code, message)
     if isinstance(exception, SanicException) and exception.status_code < 500:
-        return exception.status_code, str(exception) or "The request could not be handled."
+        return _answer(exception.status_code, "bad_request", _REFUSED)
     if is_fault(exception):
         log.warning("a dependency failed: %r", exception)
-        return Unavailable.status_code, Unavailable.message
+        return Unavailable()
     log.exception("unexpected error", exc_info=exception)
-    return 500, "Something went wrong on our side; the request was not completed."
+    return _answer(500, "internal_error", _BUG)
+
+
+def _answer(status: int, code: str, message: Phrase) -> PollsError:
+    error = PollsError(message, code=code)
+    error.status_code = status
+    return error
 
 
 class SocketErrorHandler(ErrorHandler):
@@ -95,12 +106,13 @@ class SocketErrorHandler(ErrorHandler):
 
 def setup_errors(app: App, templates: Templates) -> None:
     def render_error(request: Request, exception: Exception) -> HTTPResponse:
-        status, message = describe(exception)
+        error = describe(exception)
+        status = error.status_code
         if wants_json(request):
-            response: HTTPResponse = json({"error": message}, status=status)
+            response: HTTPResponse = json({"error": error.text(), "code": error.code}, status=status)
         else:
             response = templates.respond(
-                request, "error.html", "_error.html", status=status, status_code=status, message=message
+                request, "error.html", "_error.html", status=status, status_code=status, error=error
             )
         if isinstance(exception, MethodNotAllowed):
             response.headers.update(exception.headers)

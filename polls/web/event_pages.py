@@ -9,7 +9,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
 from polls.domain import normalise_code, parse_action, parse_ballot
-from polls.errors import Conflict, EventNotFound, InvalidInput, PollNotFound
+from polls.errors import N_, Conflict, EventNotFound, InvalidInput, NotInEvent, PollNotFound
 from polls.event import parse_countdown, parse_new_event, parse_new_question
 from polls.event_live import PresenceBoard
 from polls.event_service import EventAdmin, EventService
@@ -23,6 +23,8 @@ from polls.web.render import Templates, absolute_url, qr_svg, url
 from polls.web.security import admin_token, remember_admin
 
 event_pages = Blueprint("event_pages")
+# What the home page says to a code that is no event's and no poll's.
+NO_SUCH_CODE = N_("There is no event or poll with that code.")
 
 
 def is_htmx(request: Request) -> bool:
@@ -47,13 +49,13 @@ async def join(
     except EventNotFound as missing:
         if wants_json(request):
             raise
-        return templates.respond(request, "home.html", status=404, join_error=str(missing), typed=typed)
+        return templates.respond(request, "home.html", status=404, join_error=missing, typed=typed)
 
 
 async def join_target(request: Request, raw_code: str, events: EventService, polls: PollService) -> str:
     code = normalise_code(raw_code)
     if code is None:
-        raise EventNotFound("There is no event or poll with that code.")
+        raise EventNotFound(NO_SUCH_CODE)
     try:
         return url(request, "event_pages.participant", code=(await events.get_event(code)).code)
     except EventNotFound:
@@ -61,7 +63,7 @@ async def join_target(request: Request, raw_code: str, events: EventService, pol
     try:
         return url(request, "pages.vote_page", code=(await polls.get_poll(code)).code)
     except PollNotFound:
-        raise EventNotFound("There is no event or poll with that code.") from None
+        raise EventNotFound(NO_SUCH_CODE) from None
 
 
 @event_pages.post("/events")
@@ -113,7 +115,7 @@ async def vote(
     form = Form(request)
     question = event.question(form.text("question"))
     if question is None:
-        raise InvalidInput("That question is not part of this event.")
+        raise NotInEvent()
     voter = voter_of(request, voter_ids)
     ballot = parse_ballot(question.poll, ballot_form(form, voter))
     await polls.cast_ballot(question.poll, ballot)
@@ -211,7 +213,7 @@ async def control_action(
             # The control region stays, every question and button in it, with the reason on top.
             view = await events.view(code)
             return templates.respond(
-                request, "_event_control.html", status=refused.status_code, view=view, error=str(refused)
+                request, "_event_control.html", status=refused.status_code, view=view, error=refused
             )
         if not is_htmx(request):
             return redirect(url(request, "event_pages.control", code=normalise_code(code)), status=303)

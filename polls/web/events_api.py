@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse, json, text
 from sanic_ext import openapi
 
 from polls.domain import parse_action
-from polls.errors import InvalidInput
+from polls.errors import N_, InvalidInput
 from polls.event import (
     Event,
     EventView,
@@ -265,7 +265,10 @@ async def export(request: Request, code: str, fmt: str, events: EventService) ->
         return json({"event": code.upper(), "rows": rows}, headers=headers)
     separator = request.args.get("sep", ",")
     if separator not in CSV_SEPARATORS:
-        raise InvalidInput("sep must be ',' or ';' (';' for a spreadsheet that uses the decimal comma).")
+        raise InvalidInput(
+            N_("sep must be ',' or ';' (';' for a spreadsheet that uses the decimal comma)."),
+            code="separator_invalid",
+        )
     out = io.StringIO()
     out.write("\ufeff")  # a byte order mark: spreadsheets then read the file as UTF-8 (umlauts, accents)
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\r\n", delimiter=separator)

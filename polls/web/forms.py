@@ -11,7 +11,8 @@ from typing import Any
 from sanic import Request
 from sanic.request import RequestParameters
 
-from polls.errors import InvalidInput
+from polls.errors import N_, InvalidInput
+from polls.kinds.choice import MAX_CHOICES_NUMBER
 
 # ASCII digits only ("²".isdigit() is true, yet int() refuses it), and few enough for int() and a bigint.
 _FORM_NUMBER = re.compile(r"[0-9]{1,18}")
@@ -46,7 +47,7 @@ def _choice_settings(form: Form) -> dict[str, Any]:
     raw_max = form.text("max_choices").strip()
     max_choices = form_number(raw_max)
     if raw_max and max_choices is None:
-        raise InvalidInput("Maximum choices must be a whole number.")
+        raise InvalidInput(MAX_CHOICES_NUMBER, code="max_choices_invalid")
     return {"kind": kind, "max_choices": max_choices if kind == "multiple" else None}
 
 
@@ -88,5 +89,5 @@ def ballot_form(form: Form, voter: str) -> dict[str, Any]:
     chosen = [form_number(value) for value in form.texts("option")]
     options = [option for option in chosen if option is not None]
     if len(options) != len(chosen):
-        raise InvalidInput("Choose from the options shown.")
+        raise InvalidInput(N_("Choose from the options shown."), code="unknown_option")
     return {"voter": voter, "options": options}

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from sanic import Request
 from sanic.response import HTTPResponse, raw
 
-from polls.errors import InvalidInput, MalformedRequest
+from polls.errors import N_, InvalidInput, MalformedRequest
 from polls.store import Database
 from polls.store.idempotency import IdempotencyKeys
 
@@ -45,7 +45,11 @@ class Idempotency:
         if key is None:
             return await write()
         if not _KEY.fullmatch(key):
-            raise MalformedRequest(f"{HEADER} must be 1 to 255 printable ASCII characters.")
+            raise MalformedRequest(
+                N_("%(header)s must be 1 to 255 printable ASCII characters."),
+                code="idempotency_key_invalid",
+                header=HEADER,
+            )
         route = f"{request.method} {request.path}"
         fingerprint = hashlib.sha256(request.body or b"").hexdigest()
         async with self.database.transaction():
@@ -58,7 +62,9 @@ class Idempotency:
         if kept is not None:
             if kept.fingerprint != fingerprint:
                 raise InvalidInput(
-                    f"This {HEADER} was used for another request; use a new key for a new one."
+                    N_("This %(header)s was used for another request; use a new key for a new one."),
+                    code="idempotency_key_reused",
+                    header=HEADER,
                 )
             headers = {**kept.headers, REPLAYED: "true"}
             content_type = headers.pop("content-type", "application/octet-stream")

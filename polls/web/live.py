@@ -60,7 +60,7 @@ async def serve_live(
             await admit(code)
         watcher = await hub.watch(code, fmt, ws.send, frame_writer(ws), ws.close, audience)
     except not_found as exc:
-        await ws.send(json.dumps({"type": "error", "error": str(exc)}))
+        await ws.send(json.dumps({"type": "error", "error": exc.text(), "code": exc.code}))
         await ws.close(code=CLOSE_UNKNOWN_POLL, reason="unknown poll")
         return
     try:

@@ -8,7 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
 
 from polls.domain import Action, Poll, parse_ballot, parse_new_poll
-from polls.errors import EventNotFound, InvalidInput, PollClosed, PollNotFound
+from polls.errors import N_, EventNotFound, InvalidInput, PollClosed, PollNotFound
 from polls.event_service import EventService
 from polls.service import PollService
 from polls.voters import VoterIds
@@ -135,7 +135,7 @@ async def vote(
             poll=poll,
             chosen=ticked(form),
             message=None,
-            error=str(refused),
+            error=refused,
         )
         return keep_voter(request, response, voter)
     response = templates.respond(
@@ -186,7 +186,7 @@ async def set_status(request: Request, code: str, polls: PollService, templates:
     form = Form(request)
     action = {"open": Action.OPEN, "closed": Action.CLOSE}.get(form.text("status"))
     if action is None:
-        raise InvalidInput("status must be 'open' or 'closed'.")
+        raise InvalidInput(N_("status must be 'open' or 'closed'."), code="status_invalid")
     token = form.text("token")
     poll = await polls.act(await polls.authorise(code, token), action)
     if request.headers.get("HX-Request") != "true":

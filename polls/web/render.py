@@ -18,6 +18,7 @@ from sanic import Request
 from sanic.response import HTTPResponse, html
 
 from polls.domain import Results
+from polls.errors import PollsError
 from polls.event import EventView
 from polls.kinds import KINDS, SETTINGS_TEMPLATES
 from polls.web.i18n import DEFAULT, negotiate
@@ -41,6 +42,10 @@ def length_class(text: str) -> str:
 def bar_rows(options: int) -> int:
     """The rows a projector lays a tally's bars out in: one column up to eight options, two above."""
     return options if options <= 8 else (options + 1) // 2
+
+
+def _say(translations: NullTranslations, error: PollsError) -> str:
+    return error.text(translations)
 
 
 class Templates:
@@ -69,6 +74,7 @@ class Templates:
                 length_class=length_class,
                 is_loopback=is_loopback,
                 bar_rows=bar_rows,
+                say=partial(_say, translation),  # an error's message in the page's language
             )
             self.envs[language] = env
 

@@ -77,4 +77,5 @@ class ResultsOut:
 
 @dataclass
 class Error:
-    error: str
+    error: str  # in English, for a person (the pages say it in the person's language)
+    code: str  # stable and machine-readable: "poll_closed", "too_many_choices", "results_sealed", ...

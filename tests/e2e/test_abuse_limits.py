@@ -279,7 +279,7 @@ async def test_a_ballot_flood_from_one_address_is_refused_and_the_room_votes_on(
     assert 2 * VOTERS + accepted <= stored <= 2 * VOTERS + accepted + failed
     for answer in figures["refusals"]:
         assert answer["content_type"] == "application/json"
-        assert set(json.loads(answer["body"])) == {"error"}
+        assert set(json.loads(answer["body"])) == {"error", "code"}
         assert int(answer["retry_after"]) > 0
 
 
@@ -302,7 +302,7 @@ async def test_creating_polls_and_events_is_limited_per_address(limited):
     for refused in (refused_api, refused_event):
         assert refused.status_code == 429
         assert refused.headers["content-type"] == "application/json"
-        assert set(refused.json()) == {"error"}
+        assert set(refused.json()) == {"error", "code"}
         assert int(refused.headers["retry-after"]) > 0
     assert refused_form.status_code == 429
     assert refused_form.headers["content-type"].startswith("text/plain")
@@ -349,7 +349,7 @@ async def test_websocket_connects_are_limited_per_address_and_open_sockets_stay(
     # Connected before the refusal: the held socket and all attempts but the last.
     assert limit <= len(attempts) < 2 * limit
     assert refused["status"] == 429 and refused["content_type"] == "application/json"
-    assert set(json.loads(refused["body"])) == {"error"} and int(refused["retry_after"]) > 0
+    assert set(json.loads(refused["body"])) == {"error", "code"} and int(refused["retry_after"]) > 0
     assert page_socket is not None and page_socket["status"] == 429
     assert page_socket["content_type"].startswith("text/plain")
     assert others == [None] * 5

@@ -65,7 +65,10 @@ def test_a_ballot_with_a_voter_id_the_server_did_not_issue_is_refused(client, cr
     code = created["code"]
     _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [2]})
     assert response.status == 422
-    assert response.json == {"error": "voter must be an id issued by POST /api/voters."}
+    assert response.json == {
+        "error": "voter must be an id issued by POST /api/voters.",
+        "code": "voter_not_issued",
+    }
     _, response = client.get(f"/api/polls/{code}/results")
     assert response.json["voters"] == 0
 
@@ -109,7 +112,7 @@ def test_closing_needs_the_admin_token_and_stops_votes(client, created, voter):
     assert (response.status, response.json["status"]) == (200, "closed")
     _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [1]})
     assert response.status == 409
-    assert response.json == {"error": "This poll is closed; it takes no more votes."}
+    assert response.json == {"error": "This poll is closed; it takes no more votes.", "code": "poll_closed"}
     _, response = client.post(f"/api/polls/{code}/open", headers={"Authorization": f"Bearer {token}"})
     assert (response.status, response.json["status"]) == (200, "open")
     _, response = client.post(f"/api/polls/{code}/votes", json={"voter": voter, "options": [1]})

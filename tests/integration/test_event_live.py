@@ -135,6 +135,7 @@ async def test_a_socket_for_an_unknown_event_is_told_and_closed(replicas):
         assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {
             "type": "error",
             "error": "There is no event with that code.",
+            "code": "event_not_found",
         }
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)

@@ -14,6 +14,7 @@ pages' forms. The run is bounded: a fixed number of examples per operation, a ti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,15 +235,16 @@ def no_server_error(ctx: CheckContext, response: Response, case: Case) -> None:
 
 @schemathesis.check
 def client_error_explains_itself(ctx: CheckContext, response: Response, case: Case) -> None:
-    """A 4xx says what was wrong: `{"error": message}` to a JSON client, an HTML page to a browser."""
+    """A 4xx says what was wrong: `{"error": message, "code": code}` to a JSON client, a page to a browser."""
     if not 400 <= response.status_code < 500:
         return
     content_type = (response.headers.get("content-type") or [""])[0]
     if speaks_json(case):
         assert content_type.startswith("application/json"), f"{response.status_code} as {content_type!r}"
         body = response.json()
-        assert isinstance(body, dict) and list(body) == ["error"], f"not {{'error': ...}}: {body!r}"
+        assert isinstance(body, dict) and list(body) == ["error", "code"], f"not error and code: {body!r}"
         assert isinstance(body["error"], str) and body["error"].strip(), f"an empty message: {body!r}"
+        assert isinstance(body["code"], str) and re.fullmatch(r"[a-z]+(_[a-z]+)*", body["code"]), body
     else:
         assert content_type.startswith("text/html"), f"{response.status_code} as {content_type!r}"
 

@@ -117,7 +117,10 @@ def test_a_vote_while_postgresql_is_unreachable_fails_honestly_with_503(cabled_r
         timeout=30,
     )
     assert response.status_code == 503
-    assert response.json() == {"error": "The service is briefly unavailable; please try again."}
+    assert response.json() == {
+        "error": "The service is briefly unavailable; please try again.",
+        "code": "unavailable",
+    }
     cable.plug()
     assert wait_for_status(f"{replica.url}/healthz", 200) == 200
     response = httpx.post(

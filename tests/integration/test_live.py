@@ -90,7 +90,11 @@ async def test_a_socket_for_an_unknown_poll_is_told_and_closed_for_good(replicas
     one, _ = replicas
     async with websockets.connect(f"{one.ws_url}/api/polls/ZZZZZZ/live") as ws:
         message = await next_message(ws)
-        assert message == {"type": "error", "error": "There is no poll with that code."}
+        assert message == {
+            "type": "error",
+            "error": "There is no poll with that code.",
+            "code": "poll_not_found",
+        }
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 4404

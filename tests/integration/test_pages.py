@@ -71,6 +71,49 @@ def test_a_bad_form_gets_the_reason_as_a_fragment(client):
     assert "<html" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("form", "english", "german"),
+    [
+        (
+            {"question": "Q", "options": "a\nb\nc", "kind": "multiple", "max_choices": "5"},
+            "The maximum number of choices must be between 1 and 3.",
+            "Die Höchstzahl der Antworten muss zwischen 1 und 3 liegen.",
+        ),
+        (
+            {"question": "  ", "options": "a\nb"},
+            "The question must not be empty.",
+            "Die Frage darf nicht leer sein.",
+        ),
+        (
+            {"question": "Q", "options": "a\n" + "b" * 121},
+            "Each option must be at most 120 characters.",
+            "Jede Option darf höchstens 120 Zeichen lang sein.",
+        ),
+        (
+            {"question": "Q", "options": "a\nb", "kind": "multiple", "max_choices": "two"},
+            "The maximum number of choices must be a whole number.",
+            "Die Höchstzahl der Antworten muss eine ganze Zahl sein.",
+        ),
+    ],
+)
+def test_a_refused_form_says_why_in_the_pages_language_and_the_api_in_english_with_a_code(
+    client, form, english, german
+):
+    for language, reason in (("en", english), ("de", german)):
+        _, response = client.post("/polls", data=form, headers={**HX, "Accept-Language": language})
+        assert response.status == 422 and reason in response.text
+    _, response = client.post("/polls", data=form, headers={**HX, "Accept": "application/json"})
+    assert response.json["error"] == english and response.json["code"].isidentifier()
+
+
+def test_a_wrong_control_link_says_so_in_plain_words_in_the_pages_language(client):
+    code = make_poll(client)["code"]
+    _, response = client.get(f"/p/{code}/admin?token=wrong", headers={"Accept-Language": "de"})
+    assert response.status == 403
+    assert "Dieser Link oder Admin-Token gibt keine Steuerung frei" in response.text
+    assert "Authorization" not in response.text and "Bearer" not in response.text
+
+
 def test_joining_by_a_typed_code_opens_the_voting_page(client):
     code = make_poll(client)["code"]
     _, response = client.get(f"/join?code=+{code.lower()}+", follow_redirects=False)
@@ -136,7 +179,10 @@ def test_a_refused_page_vote_from_a_client_that_asks_for_json_gets_the_json_erro
     code = make_poll(client)["code"]
     cookie = {"Cookie": f"polls_voter={named_voter(client, 'json-phone')}", "Accept": "application/json"}
     _, response = client.post(f"/p/{code}/vote", data={}, headers=cookie)
-    assert response.status == 422 and response.json == {"error": "Choose at least one option."}
+    assert response.status == 422 and response.json == {
+        "error": "Choose at least one option.",
+        "code": "no_choice",
+    }
 
 
 def test_the_present_page_shows_results_join_url_code_and_qr_and_listens_live(client):

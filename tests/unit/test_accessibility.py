@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from polls.domain import Option, OptionResult, Poll, Results
+from polls.errors import PollNotFound
 from polls.event import Event, EventView, Question
 from polls.web.render import Templates
 from tests.rendering import templates_with_routes
@@ -322,7 +323,7 @@ PAGE_CONTEXTS = {
         "join_url": URL,
         "control_url": URL + "/admin",
     },
-    "error.html": {"status_code": 404, "message": "There is no poll with that code."},
+    "error.html": {"status_code": 404, "error": PollNotFound()},
     "event_participant.html": {"view": VIEW, "chosen": ()},
     "event_present.html": {"view": VIEW, "join_url": URL, "qr": "<svg></svg>"},
     "event_control.html": {

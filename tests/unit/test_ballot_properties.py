@@ -120,7 +120,7 @@ POLL_LIMITS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], str]] =
     ),
     "lone surrogate in a label": (
         lambda b: {**b, "options": replace_last(b["options"], b["options"][-1][:-1] + "\ud800")},
-        "each option must not contain control",
+        "Each option must not contain control",
     ),
     "too few options": (lambda b: {**b, "options": b["options"][:1]}, "2 to 20 options"),
     "too many options": (lambda b: {**b, "options": [f"o{i}" for i in range(OPTIONS_MAX + 1)]}, "2 to 20"),

@@ -48,7 +48,7 @@ def test_a_multiple_choice_poll_defaults_to_every_option():
         ({"question": "Q", "options": ["a"]}, "2 to 20 options"),
         ({"question": "Q", "options": [str(i) for i in range(21)]}, "2 to 20 options"),
         ({"question": "Q", "options": ["a", "x" * 121]}, "at most 120"),
-        ({"question": "Q", "options": ["a", 2]}, "each option must be a string"),
+        ({"question": "Q", "options": ["a", 2]}, "option must be a string"),
         ({"question": "Q", "options": ["Yes", "yes"]}, "different from each other"),
         ({"question": "Q", "options": ["a", "b"], "kind": "ranked"}, "kind must be"),
         ({"question": "Q", "options": ["a", "b"], "max_choices": 2}, "only to polls of kind 'multiple'"),

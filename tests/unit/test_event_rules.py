@@ -88,7 +88,7 @@ def test_a_new_event_is_cleaned_and_its_questions_numbered_in_errors():
     )
     assert new.title == "Town hall"
     assert [q.visibility for q in new.questions] == ["always"]
-    with pytest.raises(InvalidInput, match="Question 2: A poll needs 2 to 20 options"):
+    with pytest.raises(InvalidInput, match="Question 2: A question needs 2 to 20 options"):
         parse_new_event(
             {
                 "title": "T",
@@ -124,7 +124,7 @@ def test_a_countdown_is_a_whole_number_of_seconds_within_limits(seconds, valid):
     if valid:
         assert parse_countdown(seconds) == seconds
     else:
-        with pytest.raises(InvalidInput, match="seconds must be a whole number"):
+        with pytest.raises(InvalidInput, match="countdown must be a whole number of seconds"):
             parse_countdown(seconds)
 
 

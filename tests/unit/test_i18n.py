@@ -42,7 +42,16 @@ def template_messages() -> dict[str | tuple[str, ...], str]:
     found = extract_from_dir(
         str(TEMPLATES), method_map=[("**.html", "jinja2")], options_map={"**.html": jinja_options()}
     )
-    return {message: f"{filename}:{lineno}" for filename, lineno, message, _, _ in found}
+    return {message: f"templates/{filename}:{lineno}" for filename, lineno, message, _, _ in found}
+
+
+def server_messages() -> dict[str | tuple[str, ...], str]:
+    """Every message the server says to a person (its errors, marked N_ or NP_ in polls/, which mypy
+    makes sure of: an error takes no other text), with where it was found."""
+    found = extract_from_dir(
+        str(ROOT / "polls"), method_map=[("**.py", "python")], keywords={"N_": None, "NP_": (1, 2)}
+    )
+    return {message: f"polls/{filename}:{lineno}" for filename, lineno, message, _, _ in found}
 
 
 def german_catalog():
@@ -51,6 +60,7 @@ def german_catalog():
 
 
 MESSAGES = template_messages()
+SERVER_MESSAGES = server_messages()
 
 
 def test_the_templates_have_messages_to_translate():
@@ -58,10 +68,19 @@ def test_the_templates_have_messages_to_translate():
     assert "Create poll" in MESSAGES and ("vote", "votes") in MESSAGES
 
 
-@pytest.mark.parametrize("msgid", list(MESSAGES), ids=str)
-def test_every_template_message_has_a_german_translation_with_the_same_placeholders(msgid):
+def test_the_server_has_messages_to_translate():
+    assert len(SERVER_MESSAGES) > 40
+    assert "Choose at least one option." in SERVER_MESSAGES
+    assert ("Too many choices: choose one option.", "Too many choices: choose at most %(num)s options.") in (
+        SERVER_MESSAGES
+    )
+
+
+@pytest.mark.parametrize("msgid", list({**MESSAGES, **SERVER_MESSAGES}), ids=str)
+def test_every_message_has_a_german_translation_with_the_same_placeholders(msgid):
+    found = {**MESSAGES, **SERVER_MESSAGES}[msgid]
     message = german_catalog().get(msgid[0] if isinstance(msgid, tuple) else msgid)
-    assert message is not None, f"{MESSAGES[msgid]}: {msgid!r} is not in messages.po (run pybabel update)"
+    assert message is not None, f"{found}: {msgid!r} is not in messages.po (run pybabel update, babel.cfg)"
     assert not message.fuzzy, f"{msgid!r} is marked fuzzy: gettext would show the English text"
     sources = msgid if isinstance(msgid, tuple) else (msgid,)
     translations = message.string if isinstance(message.string, tuple) else (message.string,)
