@@ -135,6 +135,7 @@ def setup_event_clock(
         tasks.append(asyncio.create_task(every(0.5, events.close_expired), name="countdowns"))
         tasks.append(asyncio.create_task(every(PRESENCE_INTERVAL, report_presence), name="presence"))
         tasks.append(asyncio.create_task(every(600, keys.expire), name="idempotency-keys"))
+        tasks.append(asyncio.create_task(every(60, events.forget_undo), name="undo-expiry"))
 
     @app.before_server_stop
     async def stop_clock(app: App) -> None:

@@ -14,6 +14,8 @@ TITLE_TEXT = N_("The title")
 QUESTIONS_MAX = 50
 COUNTDOWN_MAX = 3600
 VISIBILITIES = ("always", "after_vote", "after_close", "presenter")
+# How long a presenter may undo a Delete or a New round (the control view offers it that long).
+UNDO_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,25 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Undo:
+    """The latest change of an event that may still be undone: a question deleted ("delete") or a new round
+    started ("reset"), until the given moment."""
+
+    action: str
+    question: str  # the question's poll code
+    text: str  # the question, as the presenter wrote it
+    until: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "question": self.question,
+            "text": self.text,
+            "until": self.until.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
 class Event:
     code: str
     title: str
@@ -61,6 +82,7 @@ class Event:
     live: str | None  # the code of the live question's poll
     questions: tuple[Question, ...]
     ended: bool = False  # the presenter ended it: every screen says so, no question is live
+    undo: Undo | None = None  # what the presenter may still undo (the control view offers it)
 
     def question(self, poll_code: str) -> Question | None:
         return next((q for q in self.questions if q.code == poll_code), None)

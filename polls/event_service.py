@@ -114,6 +114,15 @@ class EventService:
                     await self.questions.apply(question, Action.OPEN)
             return await self._published(admin.code, question)
 
+    async def undo(self, admin: EventAdmin) -> Event:
+        """Undo the latest Delete or New round, within UNDO_SECONDS of it (the control view offers it)."""
+        async with self.store.database.unit():
+            question = await self.store.undo(admin.code)
+            return await self._published(admin.code, question)
+
+    async def forget_undo(self) -> None:
+        await self.store.forget_undo()
+
     async def end(self, admin: EventAdmin) -> Event:
         """End the event for everyone: its questions close, none is live, every screen shows the end."""
         async with self.store.database.unit():

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from polls.domain import Option, OptionResult, Poll, Results
-from polls.event import Event, EventView, Question
+from polls.event import Event, EventView, Question, Undo
 
 SCHEMA = 1
 
@@ -52,6 +52,12 @@ def _question(data: dict[str, Any]) -> Question:
     )
 
 
+def _undo(data: dict[str, Any]) -> Undo:
+    return Undo(
+        str(data["action"]), str(data["question"]), str(data["text"]), datetime.fromisoformat(data["until"])
+    )
+
+
 def event_dict(view: EventView) -> dict[str, Any]:
     """An event's state on the bus: every question (as the API shows it) and the live one's results."""
     event = view.event
@@ -61,6 +67,7 @@ def event_dict(view: EventView) -> dict[str, Any]:
         "version": event.version,
         "live": event.live,
         "ended": event.ended,
+        "undo": event.undo.as_dict() if event.undo else None,
         "questions": [q.as_dict() for q in event.questions],
         "results": {**view.results.as_dict(), "kind": view.results.kind} if view.results else None,
     }
@@ -70,7 +77,10 @@ def _event(data: dict[str, Any]) -> EventView:
     questions = tuple(_question(q) for q in data["questions"])
     # A message from a replica that did not send "ended" yet (a rolling upgrade) is of an event going on.
     ended = bool(data.get("ended", False))
-    event = Event(str(data["code"]), str(data["title"]), int(data["version"]), data["live"], questions, ended)
+    undo = _undo(data["undo"]) if data.get("undo") else None
+    event = Event(
+        str(data["code"]), str(data["title"]), int(data["version"]), data["live"], questions, ended, undo
+    )
     return EventView(event, _results(data["results"]) if data["results"] else None)
 
 

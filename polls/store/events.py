@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from polls.errors import N_, Conflict, EventNotFound, QuestionNotFound
-from polls.event import Event, EventView, NewEvent, NewQuestion, Question
+from polls.event import UNDO_SECONDS, Event, EventView, NewEvent, NewQuestion, Question, Undo
 from polls.store.codes import with_free_code
 from polls.store.polls import RESULTS, insert_options, poll_of, results_of
 from polls.store.pool import Database
@@ -19,6 +19,46 @@ SELECT p.id, p.code, p.question, p.kind, p.max_choices, p.status, p.position, p.
        p.closes_at, p.round, o.id AS option_id, o.label
 FROM polls p JOIN options o ON o.poll_id = p.id
 WHERE p.event_id = $1 ORDER BY p.position, o.id
+"""
+
+
+# The latest change of the event that may still be undone: a question deleted, or a new round started (whose
+# archived round still holds its ballots), within the undo window ($2 seconds).
+_UNDO = """
+SELECT action, code, question, at + make_interval(secs => $2) AS until FROM (
+    SELECT 'delete' AS action, d.code, d.question, d.deleted_at AS at
+    FROM deleted_questions d WHERE d.event_id = $1
+    UNION ALL
+    SELECT 'reset', p.code, p.question, r.ended_at
+    FROM polls p JOIN poll_rounds r ON r.poll_id = p.id AND r.round = p.round - 1
+    WHERE p.event_id = $1 AND r.ballots IS NOT NULL
+) AS changes
+WHERE at > now() - make_interval(secs => $2)
+ORDER BY at DESC LIMIT 1
+"""
+
+# Deleting a question keeps all of it, to be put back by an undo: the row, its options, its ballots and its
+# earlier rounds (one statement sees them all before the delete cascades).
+_DELETE_QUESTION = """
+WITH kept AS (
+    INSERT INTO deleted_questions (event_id, code, question, kept, was_live)
+    SELECT $1, p.code, p.question,
+           jsonb_build_object(
+               'poll', to_jsonb(p),
+               'options', (SELECT coalesce(jsonb_agg(to_jsonb(o)), '[]') FROM options o
+                           WHERE o.poll_id = p.id),
+               'ballots', (SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM ballots b
+                           WHERE b.poll_id = p.id),
+               'rounds', (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]') FROM poll_rounds r
+                          WHERE r.poll_id = p.id)
+           ),
+           e.live_poll_id IS NOT DISTINCT FROM p.id
+    FROM polls p JOIN events e ON e.id = p.event_id
+    WHERE p.id = $2 AND p.event_id = $1
+    ON CONFLICT (event_id, code) DO UPDATE
+    SET question = EXCLUDED.question, kept = EXCLUDED.kept, was_live = EXCLUDED.was_live, deleted_at = now()
+)
+DELETE FROM polls WHERE id = $2 AND event_id = $1
 """
 
 
@@ -123,7 +163,16 @@ class EventStore:
         if row is None:
             raise EventNotFound()
         questions = _questions(await connection.fetch(_QUESTIONS, row["id"]))
-        return Event(code, row["title"], row["version"], row["live"], questions, row["ended"])
+        undo = await connection.fetchrow(_UNDO, row["id"], UNDO_SECONDS)
+        return Event(
+            code,
+            row["title"],
+            row["version"],
+            row["live"],
+            questions,
+            row["ended"],
+            Undo(undo["action"], undo["code"], undo["question"], undo["until"]) if undo else None,
+        )
 
     @staticmethod
     async def _bump(connection: asyncpg.Connection, code: str) -> int:
@@ -218,7 +267,106 @@ class EventStore:
         )
 
     async def delete_question(self, code: str, poll_code: str) -> None:
-        await self.change(code, poll_code, "DELETE FROM polls WHERE id = $2 AND event_id = $1")
+        """Delete the question with its rounds and ballots, kept for an undo within UNDO_SECONDS."""
+        await self.change(code, poll_code, _DELETE_QUESTION)
+
+    async def undo(self, code: str) -> str:
+        """Undo the event's latest Delete or New round, if still within UNDO_SECONDS; returns the question's
+        code. Conflict when there is nothing to undo, or when votes arrived in the new round meanwhile."""
+        async with self.database.acquire() as connection, connection.transaction():
+            event_id = await self._bump(connection, code)
+            latest = await connection.fetchrow(_UNDO, event_id, UNDO_SECONDS)
+            if latest is None:
+                raise Conflict(N_("There is nothing to undo (any more)."), code="nothing_to_undo")
+            if latest["action"] == "delete":
+                await self._restore(connection, event_id, latest["code"])
+            else:
+                await self._restore_round(connection, latest["code"])
+            return str(latest["code"])
+
+    @staticmethod
+    async def _restore(connection: asyncpg.Connection, event_id: int, poll_code: str) -> None:
+        """Put a deleted question back as it was: its place, options, ballots, rounds (and live again if it
+        was live and nothing else went live since)."""
+        row = await connection.fetchrow(
+            "DELETE FROM deleted_questions WHERE event_id = $1 AND code = $2 RETURNING kept, was_live",
+            event_id,
+            poll_code,
+        )
+        kept = row["kept"]
+        poll_id = await connection.fetchval(
+            """INSERT INTO polls OVERRIDING SYSTEM VALUE
+               SELECT * FROM jsonb_populate_record(NULL::polls, $1::jsonb -> 'poll')
+               ON CONFLICT DO NOTHING RETURNING id""",
+            kept,
+        )
+        if poll_id is None:  # its code was given to a new poll meanwhile (a chance of one in a billion)
+            raise Conflict(N_("This question cannot be put back any more."), code="nothing_to_undo")
+        for table in ("options", "ballots", "poll_rounds"):
+            part = "rounds" if table == "poll_rounds" else table
+            await connection.execute(
+                f"INSERT INTO {table} SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb -> $2)",
+                kept,
+                part,
+            )
+        if row["was_live"]:
+            await connection.execute(
+                """UPDATE events SET live_poll_id = $2
+                   WHERE id = $1 AND live_poll_id IS NULL AND ended_at IS NULL""",
+                event_id,
+                poll_id,
+            )
+
+    @staticmethod
+    async def _restore_round(connection: asyncpg.Connection, poll_code: str) -> None:
+        """Go back to the round before the latest New round: its ballots, counts and status."""
+        row = await connection.fetchrow(
+            """SELECT p.id, p.voters AS new_voters, r.round, r.voters, r.counts, r.ballots, r.status
+               FROM polls p JOIN poll_rounds r ON r.poll_id = p.id AND r.round = p.round - 1
+               WHERE p.code = $1 AND r.ballots IS NOT NULL FOR UPDATE OF p, r""",
+            poll_code,
+        )
+        if row is None:  # its window passed while this undo waited for the lock
+            raise Conflict(N_("There is nothing to undo (any more)."), code="nothing_to_undo")
+        if row["new_voters"]:
+            raise Conflict(
+                N_("Votes arrived in the new round, so it can no longer be undone."), code="round_has_votes"
+            )
+        await connection.execute(
+            """WITH ballots_back AS (
+                   INSERT INTO ballots (poll_id, voter, option_ids, cast_at, updated_at)
+                   SELECT $1, b.voter, b.option_ids, b.cast_at, b.updated_at
+                   FROM jsonb_populate_recordset(NULL::ballots, $3::jsonb) AS b
+               ), counts_back AS (
+                   UPDATE options o SET votes = c.votes
+                   FROM jsonb_populate_recordset(NULL::options, $4::jsonb) AS c
+                   WHERE o.poll_id = $1 AND o.id = c.id
+               ), forgotten AS (
+                   DELETE FROM poll_rounds WHERE poll_id = $1 AND round = $2
+               )
+               UPDATE polls SET round = $2, voters = $5, status = coalesce($6, status), closes_at = NULL,
+                                version = version + 1
+               WHERE id = $1""",
+            row["id"],
+            row["round"],
+            row["ballots"],
+            row["counts"],
+            row["voters"],
+            row["status"],
+        )
+
+    async def forget_undo(self) -> None:
+        """Drop what undo kept once its window has passed (the undo is no longer offered by then)."""
+        async with self.database.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "DELETE FROM deleted_questions WHERE deleted_at < now() - make_interval(secs => $1)",
+                UNDO_SECONDS,
+            )
+            await connection.execute(
+                """UPDATE poll_rounds SET ballots = NULL
+                   WHERE ballots IS NOT NULL AND ended_at < now() - make_interval(secs => $1)""",
+                UNDO_SECONDS,
+            )
 
     async def set_live(self, code: str, poll_code: str | None) -> None:
         """Make the question the live one (None: no question is live, e.g. between questions)."""

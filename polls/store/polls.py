@@ -141,15 +141,19 @@ class PollStore:
         await self.database.value(query, code, revealed, missing=PollNotFound)
 
     async def reset(self, code: str) -> None:
-        """Start a new round: keep this round's results in poll_rounds, clear the ballots, open voting."""
+        """Start a new round: keep this round's results in poll_rounds (with its ballots and status, for an
+        undo within UNDO_SECONDS), clear the ballots, open voting."""
         await self.database.value(
             """WITH question AS (
                    SELECT id FROM polls WHERE code = $1
                ), archived AS (
-                   INSERT INTO poll_rounds (poll_id, round, voters, counts)
+                   INSERT INTO poll_rounds (poll_id, round, voters, counts, ballots, status)
                    SELECT p.id, p.round, p.voters,
                           (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
-                                            ORDER BY o.id) FROM options o WHERE o.poll_id = p.id)
+                                            ORDER BY o.id) FROM options o WHERE o.poll_id = p.id),
+                          (SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM ballots b
+                           WHERE b.poll_id = p.id),
+                          p.status
                    FROM polls p JOIN question q ON q.id = p.id
                ), cleared AS (
                    DELETE FROM ballots WHERE poll_id = (SELECT id FROM question)

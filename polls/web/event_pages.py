@@ -239,6 +239,8 @@ async def run_control(
             await events.edit_question(admin, question, parse_new_question(question_form(form)))
         case "end":
             await events.end(admin)
+        case "undo":
+            await events.undo(admin)
         case "move-up" | "move-down":
             await events.move(admin, question, -1 if action == "move-up" else 1)
         case _:  # the question actions of the API: open, close, reveal, hide, reset

@@ -68,6 +68,7 @@ def event_json(
     }
     if admin:
         body["questions"] = [q.as_dict() for q in event.questions]
+        body["undo"] = event.undo.as_dict() if event.undo else None
     if token is not None:
         body["admin_token"] = token
         body["urls"]["control"] = absolute_url(request, "event_pages.control", code=event.code, token=token)
@@ -172,6 +173,20 @@ async def delete_question(
         return json(event_json(request, event, admin=True))
 
     return await once(request, delete)
+
+
+@events_api.post("/<code:str>/undo")
+@openapi.secured("token")
+@once_per_key
+async def undo(request: Request, code: str, events: EventService, once: Idempotency) -> HTTPResponse:
+    """Undo the latest Delete or New round, within 15 s of it (409 if there is nothing to undo, or if votes
+    arrived in the new round); the event's `undo` says what would be undone, and until when"""
+
+    async def undo() -> HTTPResponse:
+        event = await events.undo(await authorised(request, code, events))
+        return json(event_json(request, event, admin=True))
+
+    return await once(request, undo)
 
 
 @events_api.put("/<code:str>/order")

@@ -1,5 +1,6 @@
 """A presenter cannot lose a question or a round by one click (headless Chromium, the control view):
-Delete and New round ask first, and a presenter who says no keeps what they had."""
+Delete and New round ask first, a presenter who says no keeps what they had, and one who said yes by mistake
+has a few seconds to undo it, on every control screen."""
 
 from __future__ import annotations
 
@@ -61,11 +62,41 @@ async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, br
     answer["accept"] = False
     delete = page.locator("#control .question-item").nth(1).get_by_role("button", name="Delete")
     await delete.click()
-    assert "cannot be undone" in asked[-1]
+    assert "undo it for a few seconds" in asked[-1]
     await expect(page.locator("#control .question-item")).to_have_count(2)
     answer["accept"] = True
     await delete.click()
     await expect(page.locator("#control .question-item")).to_have_count(1)
+
+
+async def test_a_delete_and_a_new_round_can_be_undone_from_any_control_screen(stack, browser):
+    questions = [
+        {"question": "Keep me?", "options": ["a", "b"]},
+        {"question": "Second?", "options": ["c", "d"]},
+    ]
+    event = await create_event(stack.url, "Oops", questions)
+    first = event["questions"][0]["code"]
+    await admin(stack.url, event, "PUT", "/live", {"question": first})
+    await vote(stack.url, first, "oops-1", [2])
+    page, other = await control_view(stack, browser, event), await control_view(stack, browser, event)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    await page.locator("#control .question-item").nth(0).get_by_role("button", name="Delete").click()
+    for screen in (page, other):
+        await expect(screen.locator("#control .question-item")).to_have_count(1)
+        await expect(screen.locator("#undo")).to_contain_text("Deleted: Keep me?")
+    await other.locator("#undo").get_by_role("button", name="Undo").click()
+    for screen in (page, other):
+        await expect(screen.locator("#control .question-item")).to_have_count(2)
+        await expect(screen.locator("#control .control-live")).to_contain_text("1 answer")
+
+    await page.get_by_role("button", name="New round").click()
+    await expect(page.locator("#undo")).to_contain_text("New round started: Keep me?")
+    await expect(page.locator("#control .control-live")).to_contain_text("0 answers")
+    await page.locator("#undo").get_by_role("button", name="Undo").click()
+    await expect(page.locator("#control .control-live")).to_contain_text("1 answer")
+    await expect(page.locator("#undo")).to_have_count(0)
+    assert (await admin(stack.url, event, "GET", ""))["questions"][0]["round"] == 1
 
 
 async def test_the_add_question_form_is_empty_again_once_the_question_is_added(stack, browser):

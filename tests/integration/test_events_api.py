@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.api_client import codes
-from tests.voters import named_voter
+from tests.integration.events import auth, new_event, vote
 
 QUESTIONS = [
     {"question": "Coffee or tea?", "options": ["Coffee", "Tea"]},
@@ -20,20 +20,7 @@ CODE_CHARS = set("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
 
 @pytest.fixture
 def event(client) -> dict:
-    _, response = client.post("/api/events", json={"title": "Town hall", "questions": QUESTIONS})
-    assert response.status == 201, response.text
-    return response.json
-
-
-def auth(event: dict) -> dict:
-    return {"Authorization": f"Bearer {event['admin_token']}"}
-
-
-def vote(client, question: str, voter: str, *options: int) -> int:
-    """The named voter's ballot (an id the server issued to that name)."""
-    body = {"voter": named_voter(client, voter), "options": list(options)}
-    _, response = client.post(f"/api/polls/{question}/votes", json=body)
-    return response.status
+    return new_event(client, "Town hall", QUESTIONS)
 
 
 def test_creating_an_event_answers_201_with_its_questions_code_token_and_urls(event):

@@ -1,6 +1,6 @@
 // The page's own script, small on purpose; htmx and hx-ws do the rest.
 // - a connection indicator for live regions ("live" / "reconnecting…")
-// - countdowns that tick between pushes
+// - countdowns that tick between pushes, and an Undo offer that goes when its time is up
 // - a participant's answers kept across pushed question regions and reconnects (localStorage)
 // - a new Idempotency-Key on every write a page sends
 // - a multiple-choice ballot that takes no more ticks than its question allows
@@ -46,6 +46,13 @@
     });
   }
   setInterval(tick, 250);
+  function expire() {
+    document.querySelectorAll("[data-expires-in]").forEach(function (el) {
+      if (!el.dataset.seenAt) el.dataset.seenAt = String(Date.now());
+      if (Date.now() - Number(el.dataset.seenAt) >= Number(el.dataset.expiresIn)) el.remove();
+    });
+  }
+  setInterval(expire, 250);
 
   // --- a participant's answers, remembered per question and round, re-applied to each pushed region ---
   function key(question, round) {
