@@ -9,14 +9,14 @@ ARG PYTHON_IMAGE=python:3.14-slim
 ARG NODE_IMAGE=node:26-slim
 
 # htmx comes from npm as pinned by the lock file, copied to the same place scripts/setup puts it.
-# Node 26 is the current LTS line.
+# Node 26 is the current LTS line. The development packages (axe-core, for the browser tests) are left out.
 FROM ${NODE_IMAGE} AS webclient
 ARG EXTRA_CA_CERT=""
 WORKDIR /webclient
 COPY webclient/package.json webclient/package-lock.json ./
 RUN if [ -n "$EXTRA_CA_CERT" ]; then printf '%s\n' "$EXTRA_CA_CERT" >/tmp/extra-ca.pem \
         && export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; fi \
-    && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+    && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
     && rm -f /tmp/extra-ca.pem \
     && mkdir -p vendor/ext \
     && cp node_modules/htmx.org/dist/htmx.min.js vendor/ \

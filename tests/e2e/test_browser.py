@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.events import refused_by_policy
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +92,8 @@ async def test_a_phone_vote_moves_the_projector_bars_live_and_survives_a_killed_
     await vote_from_phone(phone, f"{stack.url}/p/{code}", "Lisbon")
     await expect(bar(projector, 1)).to_have_attribute("data-votes", "1")
     await expect(bar(projector, 1)).to_contain_text("100%")
+    await assert_accessible(phone, "a poll's phone page, voted")
+    await assert_accessible(projector, "a poll's projection, live with a vote")
 
     # Change of mind: the same phone's second vote replaces its first.
     await vote_from_phone(phone, f"{stack.url}/p/{code}", "Kraków")
@@ -119,12 +122,14 @@ async def test_a_phone_vote_moves_the_projector_bars_live_and_survives_a_killed_
     await small_projector.screenshot(path=shots / "present-phone.png", full_page=True)
     admin = await new_page(browser, {"width": 1280, "height": 900})
     await admin.goto(created["urls"]["admin"].replace("http://localhost", "http://127.0.0.1"))
+    await assert_accessible(admin, "a poll's admin page, with votes")
     await admin.screenshot(path=shots / "admin.png", full_page=True)
 
 
 async def test_a_poll_created_from_the_home_page_opens_its_admin_page(stack, browser, artifacts):
     page = await new_page(browser, PHONE)
     await page.goto(stack.url)
+    await assert_accessible(page, "the home page")
     await page.screenshot(path=artifacts / "screenshots" / "home-phone.png", full_page=True)
     await page.get_by_label("Question", exact=True).fill("Coffee or tea?")
     await page.locator("#options").fill("Coffee\nTea\nNeither")
@@ -132,6 +137,7 @@ async def test_a_poll_created_from_the_home_page_opens_its_admin_page(stack, bro
     await expect(page).to_have_url(re.compile(r"/p/[A-Z0-9]{6}/admin$"))  # the secret link, exchanged
     await expect(page.locator("h1.question")).to_have_text("Coffee or tea?")
     await expect(page.locator(".live-indicator")).to_have_attribute("data-live", "on")
+    await assert_accessible(page, "a new poll's admin page")
 
 
 async def test_a_bad_poll_from_the_home_page_shows_the_reason_in_place(stack, browser):
@@ -142,6 +148,7 @@ async def test_a_bad_poll_from_the_home_page_shows_the_reason_in_place(stack, br
     await page.get_by_role("button", name="Create poll").click()
     await expect(page.locator("#create-result .error")).to_contain_text("2 to 20 options")
     assert page.url.rstrip("/") == stack.url
+    await assert_accessible(page, "the home page, a poll refused")
 
 
 async def test_joining_by_code_from_the_home_page_opens_the_ballot(stack, browser):
@@ -152,3 +159,4 @@ async def test_joining_by_code_from_the_home_page_opens_the_ballot(stack, browse
     await page.get_by_label("Code").fill(code.lower())
     await page.get_by_role("button", name="Join").click()
     await expect(page.locator("h1.question")).to_have_text("Join?")
+    await assert_accessible(page, "a poll's phone page, before voting")

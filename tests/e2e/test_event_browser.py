@@ -21,6 +21,7 @@ from playwright.async_api import Page, expect
 
 from tests.api_client import vote
 from tests.e2e import test_browser
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.events import (
     Presenter,
     database_counts,
@@ -114,11 +115,13 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
     await expect(control.locator(".live-indicator")).to_have_attribute("data-live", "on")
     for text, _ in QUESTIONS:
         await expect(question_item(control, text)).to_have_count(1)
+    await assert_accessible(control, "the control view, no question live yet")
 
     projector = await open_page(browser, PROJECTOR, errors)
     await projector.goto(f"{stack.url}/e/{code}/present")
     await expect(projector.locator(".join-code")).to_have_text(code)
     await expect(projector.locator(".live-indicator")).to_have_attribute("data-live", "on")
+    await assert_accessible(projector, "an event's projection, the lobby with the join panel")
 
     # One phone types the code on the home page, the other opens the short link; each is its own voter.
     phone_a = await open_page(browser, PHONE, errors)
@@ -135,11 +138,13 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
         await expect(phone.locator(".live-indicator")).to_have_attribute("data-live", "on")
     for page in audience:
         await mark_loaded(page)
+    await assert_accessible(phone_a, "an event's phone, waiting for the first question")
     await expect(control.locator("#counts .participants")).to_have_text("2", timeout=10_000)
 
     # Question 1 goes live from the control page; both phones and the projection follow by themselves.
     await question_item(control, q1).get_by_role("button", name="Make live").click()
     await expect_question(audience, q1)
+    await assert_accessible(phone_a, "an event's phone, a question live")
     # One person after the other: a push of another's answer wipes a choice not yet sent (see the test below).
     await answer(phone_a, "Great")
     await expect_answers(audience, 1)
@@ -150,6 +155,9 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
     await expect_bars(projector, {1: 1, 2: 0, 3: 1})
     await expect(projector.locator("#stage .tally .voters")).to_have_text("2")
     await expect(control.locator("#counts .answers")).to_have_text("2", timeout=10_000)
+    await assert_accessible(phone_a, "an event's phone, answered, with the results")
+    await assert_accessible(projector, "an event's projection, a question live with its results")
+    await assert_accessible(control, "the control view, a question live with its results")
 
     # Hide and reveal: the projection shows the number of answers only, then the bars again.
     await control.get_by_role("button", name="Hide results").click()
@@ -158,6 +166,7 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
     await expect(projector.locator("#stage .answers .voters")).to_have_text("2")
     for phone in phones:
         await expect(phone.locator("#stage .participant-results")).to_have_count(0)
+    await assert_accessible(projector, "an event's projection, the results hidden")
     await control.get_by_role("button", name="Reveal results").click()
     await expect(projector.locator("#stage .results-hidden")).to_have_count(0)
     await expect_bars(projector, {1: 1, 2: 0, 3: 1})
@@ -179,6 +188,9 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
     await control.get_by_role("button", name="Close voting").click()
     await expect_closed(phones, projector)
     await expect(control.get_by_role("button", name="Open voting")).to_be_visible()
+    await assert_accessible(phone_a, "an event's phone, voting closed")
+    await assert_accessible(projector, "an event's projection, voting closed")
+    await assert_accessible(control, "the control view, voting closed")
 
     # The last question closes by itself when its countdown runs out.
     await control.get_by_role("button", name="Next question →").click()
@@ -309,7 +321,8 @@ async def test_a_phone_is_not_told_its_answer_was_received_for_a_question_it_did
 
 
 async def test_the_participant_page_follows_the_phone_language(stack, browser):
-    """A phone set to German gets the page in German (the words are the catalog's business) and it works."""
+    """A phone set to German gets the page in German (the words are the catalog's business) and it works,
+    up to voting closed and the event ended."""
     errors: list[str] = []
     async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
         presenter = await Presenter.create(
@@ -320,8 +333,10 @@ async def test_the_participant_page_follows_the_phone_language(stack, browser):
         await expect(phone.locator("html")).to_have_attribute("lang", "de")
         await expect(phone.locator(".live-indicator")).to_have_attribute("data-live", "on")
         await mark_loaded(phone)
+        await assert_accessible(phone, "an event's phone in German, waiting for the first question")
         await presenter.go_live(presenter.questions[0])
         await expect(phone.locator("#live-question")).to_have_text("Kaffee oder Tee?")
+        await assert_accessible(phone, "an event's phone in German, a question live")
         await phone.locator("#ballot label.choice").filter(has_text="Tee").click()
         await phone.locator("#ballot button[type=submit]").click()
         await expect(phone.locator("#vote-status .notice.received")).to_be_visible()
@@ -330,6 +345,13 @@ async def test_the_participant_page_follows_the_phone_language(stack, browser):
         await expect(phone.locator("#stage .results .bar[data-option='2']")).to_have_attribute(
             "data-votes", "1"
         )
+        await assert_accessible(phone, "an event's phone in German, answered")
+        await presenter.act(presenter.questions[0], "close")
+        await expect(phone.locator("#vote-status")).to_contain_text("Die Abstimmung ist geschlossen.")
+        await assert_accessible(phone, "an event's phone in German, voting closed")
+        await presenter.call("POST", "/end")
+        await expect(phone.locator("#stage")).to_contain_text("Diese Veranstaltung ist beendet.")
+        await assert_accessible(phone, "an event's phone in German, the event ended")
         assert await still_loaded(phone)
     assert errors == []
 
@@ -379,5 +401,6 @@ async def test_screenshots_of_every_event_view_on_a_phone_and_a_big_screen(stack
         if view == "control":  # the two participant pages are still open
             await expect(page.locator("#counts .participants")).to_have_text("2", timeout=10_000)
         await expect(page.locator(".countdown").first).to_contain_text(re.compile(r"\d+ s"))
+        await assert_accessible(page, f"an event's {view} view on a {size_name}, a countdown running")
         await page.screenshot(path=shots / f"event-{view}-{size_name}.png", full_page=True)
     assert errors == []

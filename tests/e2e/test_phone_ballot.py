@@ -11,6 +11,7 @@ from playwright.async_api import expect
 
 from tests.api_client import admin, create_event, create_poll, vote
 from tests.e2e import test_browser
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.test_browser import PHONE, new_page
 
 pytestmark = pytest.mark.e2e
@@ -31,10 +32,12 @@ async def test_a_vote_with_nothing_ticked_keeps_the_ballot_and_says_why_in_the_p
         await phone.locator("#ballot button[type=submit]").click()
         await expect(phone.locator("#ballot-error")).to_have_text(reason)
         await expect(phone.locator("#ballot label.choice")).to_have_count(3)
+        await assert_accessible(phone, f"a poll's phone page in {language}, a vote refused")
         await phone.locator("#ballot label.choice").filter(has_text="Tacos").click()
         await phone.locator("#ballot button[type=submit]").click()
         await expect(phone.locator(".notice.received")).to_be_visible()
         await expect(phone.locator("#ballot-error")).to_have_count(0)
+        await assert_accessible(phone, f"a poll's phone page in {language}, voted")
 
 
 async def test_a_ballot_of_up_to_two_takes_no_third_tick(stack, browser):
@@ -47,6 +50,7 @@ async def test_a_ballot_of_up_to_two_takes_no_third_tick(stack, browser):
     await boxes.nth(0).check()
     await boxes.nth(1).check()
     await expect(boxes.nth(2)).to_be_disabled()
+    await assert_accessible(phone, "a poll's phone page, as many ticks as allowed")
     await boxes.nth(0).uncheck()
     await expect(boxes.nth(2)).to_be_enabled()
 
@@ -64,6 +68,7 @@ async def test_a_poll_closed_meanwhile_shows_closed_on_the_phone_with_its_option
     await expect(phone.locator("#ballot .notice.closed")).to_be_visible()
     await expect(phone.locator("#ballot label.choice")).to_have_count(2)
     await expect(phone.locator("#ballot input[value='1']")).to_be_checked()
+    await assert_accessible(phone, "a poll's phone page, the poll closed")
 
 
 async def test_one_long_word_in_an_option_does_not_make_the_phones_page_wider(stack, browser):
@@ -89,6 +94,7 @@ async def test_once_voting_closes_a_phone_no_longer_says_its_answer_can_change(s
     await admin(stack.url, event, "POST", f"/questions/{question}/close")
     await expect(phone.locator("#vote-status")).to_contain_text("Answer received. Voting is closed.")
     await expect(phone.locator("#vote-status")).not_to_contain_text("You can change it")
+    await assert_accessible(phone, "an event's phone, answered, voting closed")
     await phone.reload()  # a fresh page of the closed question says the same
     await expect(phone.locator("#vote-status")).to_contain_text("Voting is closed.")
 

@@ -9,6 +9,7 @@ from playwright.async_api import Dialog, Page, expect
 
 from tests.api_client import admin, create_event, vote
 from tests.e2e import test_browser
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.test_browser import PHONE, new_page
 
 pytestmark = pytest.mark.e2e
@@ -126,6 +127,9 @@ async def test_ending_the_event_shows_every_screen_that_it_is_over(stack, browse
     await expect(phone.locator("#stage")).to_contain_text("This event has ended.")
     await expect(projector.locator("#stage")).to_contain_text("This event has ended.")
     await expect(control.locator("#control")).to_contain_text("This event has ended")
+    await assert_accessible(phone, "an event's phone, the event ended")
+    await assert_accessible(projector, "an event's projection, the event ended")
+    await assert_accessible(control, "the control view, the event ended")
     state = await admin(stack.url, event, "GET", "")
     assert state["ended"] and state["live"] is None and state["questions"][0]["status"] == "closed"
 
@@ -138,6 +142,7 @@ async def test_a_refused_change_keeps_the_control_view_and_says_why(stack, brows
     await expect(page.locator("#control .question-item")).to_have_count(1)
     await expect(page.get_by_role("button", name="Make live")).to_be_visible()
     await expect(page.locator("#new-question")).to_have_value("Only one option?")  # kept, to be fixed
+    await assert_accessible(page, "the control view, a change refused")
 
 
 async def test_the_secret_link_is_copied_on_a_click_and_opens_the_control_view_elsewhere(stack, browser):

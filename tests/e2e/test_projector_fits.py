@@ -12,6 +12,7 @@ from playwright.async_api import Page, expect
 
 from tests.api_client import admin, create_event, create_poll, vote
 from tests.e2e import test_browser
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.test_browser import PHONE, new_page
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +52,7 @@ async def assert_fits(page: Page, url: str, bars: int, shots, name: str) -> None
         )
         assert scroll == [width, height], (width, height, scroll)
         assert await outside_the_screen(page) == [], (width, height)
+        await assert_accessible(page, f"{name} at {width}x{height}")
         await page.screenshot(path=shots / f"{name}-{width}x{height}.png")
 
 
@@ -99,6 +101,7 @@ async def test_the_countdown_and_the_join_address_read_from_the_back_of_the_room
     )
     assert sizes[0] >= 40 and sizes[1] >= 24 and sizes[2] >= 35, sizes  # px, on the smallest projector
     assert await outside_the_screen(page) == []
+    await assert_accessible(page, "an event's projection, a countdown running")
 
 
 async def test_the_lobby_shows_how_many_phones_have_joined(stack, browser):
@@ -112,3 +115,4 @@ async def test_the_lobby_shows_how_many_phones_have_joined(stack, browser):
         await expect(phone.locator(".live-indicator")).to_have_attribute("data-live", "on")
     await expect(projector.locator("#joined")).to_contain_text("2 phones joined", timeout=20_000)
     assert await outside_the_screen(projector) == []
+    await assert_accessible(projector, "an event's projection, the lobby with phones joined")
