@@ -10,15 +10,15 @@ from sanic.response import HTTPResponse, empty, redirect
 
 from polls.domain import normalise_code, parse_action, parse_ballot
 from polls.errors import N_, Conflict, EventNotFound, InvalidInput, NotInEvent, PollNotFound
-from polls.event import parse_countdown, parse_new_event, parse_new_question
+from polls.event import QUESTIONS_MAX, parse_countdown, parse_new_event, parse_new_question
 from polls.event_live import PresenceBoard
 from polls.event_service import EventAdmin, EventService
 from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web.errors import wants_json
-from polls.web.forms import Form, ballot_form, event_form, form_number, question_form
+from polls.web.forms import Draft, Form, ballot_form, event_drafts, event_form, form_number, question_form
 from polls.web.idempotency import Idempotency
-from polls.web.pages import keep_voter, voter_of
+from polls.web.pages import keep_voter, presenters_items, voter_of
 from polls.web.render import Templates, absolute_url, qr_svg, url
 from polls.web.security import admin_token, remember_admin
 
@@ -78,6 +78,23 @@ async def create_event(request: Request, events: EventService, once: Idempotency
         return redirect(control, status=303)
 
     return await once(request, create)
+
+
+@event_pages.post("/events/form")
+async def event_form_with_one_more(
+    request: Request, templates: Templates, polls: PollService, events: EventService
+) -> HTTPResponse:
+    """The home page's event form with one more question, everything typed so far kept"""
+    form = Form(request)
+    return templates.respond(
+        request,
+        "home.html",
+        "_event_form_questions.html",
+        drafts=[*event_drafts(form)[: QUESTIONS_MAX - 1], Draft()],
+        added=True,
+        mine=await presenters_items(request, polls, events),
+        title=form.text("title"),
+    )
 
 
 @event_pages.get("/e/<code:str>")

@@ -19,8 +19,9 @@ from sanic.response import HTTPResponse, html
 
 from polls.domain import Results
 from polls.errors import PollsError
-from polls.event import EventView
+from polls.event import QUESTIONS_MAX, EventView
 from polls.kinds import KINDS, SETTINGS_TEMPLATES
+from polls.web.forms import Draft
 from polls.web.i18n import DEFAULT, negotiate
 
 RESULTS_FRAGMENT = "_results.html"
@@ -75,6 +76,8 @@ class Templates:
                 is_loopback=is_loopback,
                 bar_rows=bar_rows,
                 say=partial(_say, translation),  # an error's message in the page's language
+                draft=Draft.of,  # a question's fields as a form shows them
+                questions_max=QUESTIONS_MAX,
             )
             self.envs[language] = env
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from playwright.async_api import Browser, ConsoleMessage, Page
+from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 from tests.e2e.clients import Screen
 
@@ -174,3 +174,20 @@ async def wait_until_screens_show(
             f"{'(any)' if results is ANY else results} and answers {answers}; one shows {wrong[0]}"
         ) from None
     return time.monotonic() - start
+
+
+async def fill_event_form(
+    page: Page, title: str, questions: list[tuple[str, list[str]]], visibility: str | None = None
+) -> None:
+    """Fill in the home page's event form: its title and each question with its options (one more question
+    asked for with "Add another question", which puts the cursor in it), and who sees each one's results."""
+    await page.locator("#event-title").fill(title)
+    for n, (question, options) in enumerate(questions, start=1):
+        field = page.locator(f"#event-question-{n}")
+        if await field.count() == 0:
+            await page.locator("#event-questions > button").click()
+            await expect(field).to_be_focused()
+        await field.fill(question)
+        await page.locator(f"#event-options-{n}").fill("\n".join(options))
+        if visibility is not None:
+            await page.locator(f'select[name="visibility-{n}"]').select_option(visibility)

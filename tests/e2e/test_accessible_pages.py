@@ -11,7 +11,7 @@ from playwright.async_api import expect
 from tests.api_client import create_event, create_poll
 from tests.e2e import test_browser
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.events import open_page
+from tests.e2e.events import fill_event_form, open_page
 from tests.e2e.test_browser import PHONE, PROJECTOR
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +34,7 @@ async def test_the_home_page_with_a_mistyped_code_a_refused_event_and_the_presen
     await expect(page.locator("#join-code")).to_have_value("NOPE11")
     await assert_accessible(page, f"the home page in {language}, a mistyped code")
 
-    await page.locator("#event-title").fill("Only one option")
-    await page.locator("#event-questions").fill("Alone?\nyes")
+    await fill_event_form(page, "Only one option", [("Alone?", ["yes"])])
     await page.locator(".create-event button[type=submit]").click()
     await expect(page.locator("#event-result .error")).to_be_visible()
     await assert_accessible(page, f"the home page in {language}, an event refused")

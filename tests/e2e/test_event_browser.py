@@ -26,6 +26,7 @@ from tests.e2e.events import (
     Presenter,
     database_counts,
     database_voters,
+    fill_event_form,
     mark_loaded,
     open_page,
     still_loaded,
@@ -43,11 +44,6 @@ QUESTIONS = [
     ("Pizza or pasta?", ["Pizza", "Pasta"]),
     ("Which day for the offsite?", ["Monday", "Friday"]),
 ]
-
-
-def questions_text() -> str:
-    """The home page form's format: a block per question, its options on the following lines."""
-    return "\n\n".join("\n".join([question, *options]) for question, options in QUESTIONS)
 
 
 def question_item(control: Page, text: str):
@@ -103,10 +99,8 @@ async def test_a_presenter_runs_an_event_and_two_phones_and_the_projection_follo
     # The presenter creates the event with three questions on the home page and lands on its control page.
     control = await open_page(browser, LAPTOP, errors)
     await control.goto(stack.url)
-    await control.get_by_label("Title").fill("Friday retro")
-    await control.locator("#event-questions").fill(questions_text())
     # Results for everyone, always (the form's default is results after voting): every screen shows them.
-    await control.get_by_label("Who sees the results").select_option("always")
+    await fill_event_form(control, "Friday retro", QUESTIONS, visibility="always")
     await control.get_by_role("button", name="Create event").click()
     await expect(control).to_have_url(re.compile(r"/e/[A-Z2-9]{6}/control$"))  # the secret link, exchanged
     code = urlparse(control.url).path.split("/")[2]

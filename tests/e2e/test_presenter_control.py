@@ -86,6 +86,7 @@ async def test_a_delete_and_a_new_round_can_be_undone_from_any_control_screen(st
     for screen in (page, other):
         await expect(screen.locator("#control .question-item")).to_have_count(1)
         await expect(screen.locator("#undo")).to_contain_text("Deleted: Keep me?")
+    await assert_accessible(other, "the control view, a delete to undo")
     await other.locator("#undo").get_by_role("button", name="Undo").click()
     for screen in (page, other):
         await expect(screen.locator("#control .question-item")).to_have_count(2)

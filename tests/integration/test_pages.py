@@ -272,16 +272,23 @@ def test_a_cookie_that_is_no_issued_voter_id_is_replaced_and_the_vote_counts(rep
     assert issued and issued.group(1) != cookie
 
 
-def test_the_home_pages_event_form_sets_each_questions_answers_and_shows_results_after_voting_by_default(
+def test_the_home_pages_event_form_sets_each_questions_answers_and_who_sees_results_after_voting_by_default(
     client,
 ):
     _, home = client.get("/")
-    assert '<option value="after_vote" selected>' in home.text
+    assert home.text.count('<option value="after_vote" selected>') == 2  # two questions to start with
     form = {
         "title": "Retro",
-        "questions": "Q1?\na\nb\nc\n\nQ2?\nx\ny",
-        "kind": "multiple",
-        "max_choices": "2",
+        "question-1": "Q1?",
+        "options-1": "a\nb\nc",
+        "kind-1": "multiple",
+        "max_choices-1": "2",
+        "question-2": "Q2?",
+        "options-2": "x\ny",
+        "kind-2": "single",
+        "visibility-2": "after_close",
+        "question-3": "",  # left empty: no question
+        "options-3": "",
     }
     _, created = client.post("/events", data=form, follow_redirects=False)
     assert created.status == 303
@@ -290,8 +297,32 @@ def test_the_home_pages_event_form_sets_each_questions_answers_and_shows_results
     _, event = client.get(f"/api/events/{code}", headers={"Authorization": f"Bearer {token}"})
     assert [(q["kind"], q["max_choices"], q["visibility"]) for q in event.json["questions"]] == [
         ("multiple", 2, "after_vote"),
-        ("multiple", 2, "after_vote"),
+        ("single", 1, "after_close"),
     ]
+
+
+def test_another_question_comes_with_everything_typed_so_far_kept(client):
+    form = {
+        "title": "Retro",
+        "question-1": "Q1?",
+        "options-1": "a\nb",
+        "kind-1": "multiple",
+        "max_choices-1": "2",
+        "question-2": "Q2?",
+        "options-2": "x\ny",
+        "visibility-2": "presenter",
+    }
+    _, fragment = client.post("/events/form", data=form, headers=HX)
+    assert fragment.status == 200 and "<html" not in fragment.text
+    assert [n for n in (1, 2, 3, 4) if f'name="question-{n}"' in fragment.text] == [1, 2, 3]
+    assert 'value="Q1?"' in fragment.text and ">a\nb</textarea>" in fragment.text
+    assert re.search(r'name="kind-1" value="multiple"\s+checked', fragment.text)
+    assert 'name="max_choices-1" inputmode="numeric" size="2" maxlength="2"' in fragment.text
+    assert re.search(r'<option value="presenter"\s+selected>', fragment.text)
+    new = re.search(r'<input id="event-question-3"[^>]*>', fragment.text)
+    assert new is not None and 'value=""' in new[0] and "autofocus" in new[0]
+    _, page = client.post("/events/form", data=form)  # without htmx: the whole home page
+    assert page.status == 200 and "<html" in page.text and 'value="Retro"' in page.text
 
 
 def test_the_home_page_lists_the_polls_and_events_this_browser_controls(replicas):
