@@ -11,7 +11,7 @@ import asyncpg
 from polls.errors import N_, Conflict, EventNotFound, QuestionNotFound
 from polls.event import UNDO_SECONDS, Event, EventView, NewEvent, NewQuestion, Question, Undo
 from polls.store.codes import with_free_code
-from polls.store.polls import RESULTS, insert_options, poll_of, results_of
+from polls.store.polls import RESULTS, Place, insert_options, insert_question, poll_of, results_of
 from polls.store.pool import Database
 
 _QUESTIONS = """
@@ -101,30 +101,10 @@ class EventStore:
         async with self.database.acquire() as connection, connection.transaction():
             code, event_id = await with_free_code(connection, insert)
             for position, question in enumerate(new.questions, start=1):
-                await self._insert_question(connection, event_id, position, question)
+                await insert_question(
+                    connection, question.poll, place=Place(event_id, position, question.visibility)
+                )
         return code
-
-    @staticmethod
-    async def _insert_question(
-        connection: asyncpg.Connection, event_id: int, position: int, question: NewQuestion
-    ) -> str:
-        async def insert(code: str) -> str:
-            poll_id = await connection.fetchval(
-                """INSERT INTO polls (code, admin_hash, question, kind, max_choices,
-                                      event_id, position, visibility, status)
-                   VALUES ($1, '', $2, $3, $4, $5, $6, $7, 'closed') RETURNING id""",
-                code,
-                question.poll.question,
-                question.poll.kind,
-                question.poll.max_choices,
-                event_id,
-                position,
-                question.visibility,
-            )
-            await insert_options(connection, poll_id, question.poll.labels)
-            return code
-
-        return await with_free_code(connection, insert)
 
     async def admin_hash(self, code: str) -> str:
         query = "SELECT admin_hash FROM events WHERE code = $1"
@@ -211,7 +191,9 @@ class EventStore:
             position = await connection.fetchval(
                 "SELECT coalesce(max(position), 0) + 1 FROM polls WHERE event_id = $1", event_id
             )
-            return await self._insert_question(connection, event_id, position, question)
+            return await insert_question(
+                connection, question.poll, place=Place(event_id, position, question.visibility)
+            )
 
     async def edit_question(self, code: str, poll_code: str, question: NewQuestion) -> None:
         """Replace a question's text, kind and options: only while its current round has no votes."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 from polls.domain import Ballot, NewPoll, Option, OptionResult, Poll, Results
@@ -35,6 +37,43 @@ def poll_of(code: str, rows: list[asyncpg.Record], in_event: bool) -> Poll:
     )
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a question of an event stands: its event, its position, and who sees its results."""
+
+    event_id: int
+    position: int
+    visibility: str
+
+
+async def insert_question(
+    connection: asyncpg.Connection, new: NewPoll, admin_hash: str = "", place: Place | None = None
+) -> str:
+    """The one way a question is stored, in the caller's transaction, under a new join code: a standalone
+    poll (open at once, with its own admin token's hash) or, with a place, an event's question (closed
+    until the presenter opens it; its event's token rules it). Returns its code."""
+
+    async def insert(code: str) -> str:
+        poll_id = await connection.fetchval(
+            """INSERT INTO polls (code, admin_hash, question, kind, max_choices,
+                                  event_id, position, visibility, status)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id""",
+            code,
+            admin_hash,
+            new.question,
+            new.kind,
+            new.max_choices,
+            place.event_id if place else None,
+            place.position if place else None,
+            place.visibility if place else "always",
+            "closed" if place else "open",
+        )
+        await insert_options(connection, poll_id, new.labels)
+        return code
+
+    return await with_free_code(connection, insert)
+
+
 async def insert_options(connection: asyncpg.Connection, poll_id: int, labels: tuple[str, ...]) -> None:
     await connection.executemany(
         "INSERT INTO options (poll_id, id, label) VALUES ($1, $2, $3)",
@@ -48,22 +87,8 @@ class PollStore:
 
     async def create_poll(self, admin_hash: str, new: NewPoll) -> Poll:
         """Store a standalone poll under a new join code."""
-
-        async def insert(code: str) -> str:
-            poll_id = await connection.fetchval(
-                """INSERT INTO polls (code, admin_hash, question, kind, max_choices)
-                   VALUES ($1, $2, $3, $4, $5) RETURNING id""",
-                code,
-                admin_hash,
-                new.question,
-                new.kind,
-                new.max_choices,
-            )
-            await insert_options(connection, poll_id, new.labels)
-            return code
-
         async with self.database.acquire() as connection, connection.transaction():
-            code = await with_free_code(connection, insert)
+            code = await insert_question(connection, new, admin_hash)
         options = tuple(Option(i, label) for i, label in enumerate(new.labels, start=1))
         return Poll(code, new.question, new.kind, new.max_choices, "open", options)
 
