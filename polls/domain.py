@@ -7,12 +7,13 @@ import hmac
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from polls.errors import N_, InvalidInput, NotAnObject, Phrase
-from polls.kinds import kind_of
+from polls.kinds import OptionResult, kind_of
 from polls.voters import VOTER_ID
 
 QUESTION_MAX = 300
@@ -94,13 +95,6 @@ class Ballot:
 
 
 @dataclass(frozen=True)
-class OptionResult:
-    id: int
-    label: str
-    votes: int
-
-
-@dataclass(frozen=True)
 class Results:
     code: str
     version: int
@@ -108,6 +102,7 @@ class Results:
     status: str
     options: tuple[OptionResult, ...]
     kind: str = "single"  # the question's kind: which template shows the tally (not part of the API's JSON)
+    detail: Mapping[str, Any] = field(default_factory=dict)  # the kind's own figures beside its lines
 
     def percent(self, option: OptionResult) -> int:
         """Share of voters who chose the option, rounded; 0 before anyone voted."""
@@ -124,6 +119,7 @@ class Results:
             "voters": self.voters,
             "status": self.status,
             "options": [{"id": o.id, "label": o.label, "votes": o.votes} for o in self.options],
+            **self.detail,
         }
 
 

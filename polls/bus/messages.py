@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from polls.domain import Option, OptionResult, Poll, Results
+from polls.domain import Option, Poll, Results
 from polls.event import Event, EventView, Question, Undo
+from polls.kinds import kind_of
 
 SCHEMA = 1
 
@@ -27,11 +28,17 @@ class Presence:
 
 
 def _results(data: dict[str, Any]) -> Results:
-    options = tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])
     # A message from a replica that did not send the kind yet (a rolling upgrade) is of a choice question.
     kind = str(data.get("kind", "single"))
+    options, detail = kind_of(kind).read_tally(data)
     return Results(
-        str(data["code"]), int(data["version"]), int(data["voters"]), str(data["status"]), options, kind
+        str(data["code"]),
+        int(data["version"]),
+        int(data["voters"]),
+        str(data["status"]),
+        options,
+        kind,
+        detail,
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, NP_, InvalidInput
+from polls.kinds._snapshot import Tally, option_results
 
 if TYPE_CHECKING:
     from polls.kinds import Options
@@ -42,6 +43,13 @@ WHERE id = $1
 """
 
 
+# The tally: a counter per option, in the options' order.
+TALLY = """jsonb_build_object('options', (
+    SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes) ORDER BY o.id)
+    FROM options o WHERE o.poll_id = p.id
+))"""
+
+
 @dataclass(frozen=True)
 class Choice:
     name: str  # "single" or "multiple"
@@ -49,6 +57,7 @@ class Choice:
     settings_template: str = "kinds/choice/settings.html"
     results_template: str = "kinds/choice/results.html"
     upsert_ballots: str = UPSERT_BALLOTS
+    tally_sql: str = TALLY
 
     @property
     def single(self) -> bool:
@@ -75,6 +84,9 @@ class Choice:
                 options=len(labels),
             )
         return max_choices
+
+    def read_tally(self, data: Mapping[str, Any]) -> Tally:
+        return option_results(data), {}
 
     def choices(self, question: Options, body: Mapping[str, Any]) -> tuple[int, ...]:
         chosen = body.get("options")

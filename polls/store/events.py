@@ -10,8 +10,9 @@ import asyncpg
 
 from polls.errors import N_, Conflict, EventNotFound, QuestionNotFound
 from polls.event import UNDO_SECONDS, Event, EventView, NewEvent, NewQuestion, Question, Undo
+from polls.kinds import RESULTS
 from polls.store.codes import with_free_code
-from polls.store.polls import RESULTS, Place, insert_options, insert_question, poll_of, results_of
+from polls.store.polls import Place, insert_options, insert_question, poll_of, results_of
 from polls.store.pool import Database
 
 _QUESTIONS = """
@@ -131,7 +132,7 @@ class EventStore:
             event = await self._event(connection, code)
             results = None
             if event.live is not None:
-                results = results_of(event.live, await connection.fetch(RESULTS, event.live))
+                results = results_of(event.live, await connection.fetchrow(RESULTS, event.live))
             return EventView(event, results)
 
     async def _event(self, connection: asyncpg.Connection, code: str) -> Event:

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import asyncpg
 
-from polls.domain import Ballot, NewPoll, Option, OptionResult, Poll, Results
+from polls.domain import Ballot, NewPoll, Option, Poll, Results
 from polls.errors import PollClosed, PollNotFound
-from polls.kinds import kind_of
+from polls.kinds import RESULTS, kind_of
 from polls.store.codes import with_free_code
 from polls.store.pool import Database
 
-RESULTS = """
-SELECT p.version, p.voters, p.status, p.kind, o.id, o.label, o.votes
-FROM polls p JOIN options o ON o.poll_id = p.id
-WHERE p.code = $1 ORDER BY o.id
-"""
 
-
-def results_of(code: str, rows: list[asyncpg.Record]) -> Results:
-    """The one mapper of the results query's rows (RESULTS) to Results."""
-    if not rows:
+def results_of(code: str, row: asyncpg.Record | None) -> Results:
+    """The one mapper of the results query's row (kinds.RESULTS) to Results: the kind reads its tally."""
+    if row is None:
         raise PollNotFound()
-    first = rows[0]
-    options = tuple(OptionResult(row["id"], row["label"], row["votes"]) for row in rows)
-    return Results(code, first["version"], first["voters"], first["status"], options, first["kind"])
+    options, detail = kind_of(row["kind"]).read_tally(json.loads(row["tally"]))
+    return Results(code, row["version"], row["voters"], row["status"], options, row["kind"], detail)
 
 
 def poll_of(code: str, rows: list[asyncpg.Record], in_event: bool) -> Poll:
@@ -151,7 +145,7 @@ class PollStore:
                 [ballot.voter for ballot in ballots],
                 ["{" + ",".join(map(str, ballot.option_ids)) + "}" for ballot in ballots],
             )
-            return results_of(code, await connection.fetch(RESULTS, code))
+            return results_of(code, await connection.fetchrow(RESULTS, code))
 
     async def set_status(self, code: str, status: str) -> int:
         """Open or close voting, which ends a running countdown; returns the new version (bumped even if
@@ -194,4 +188,4 @@ class PollStore:
 
     async def results(self, code: str) -> Results:
         """One consistent snapshot: the version, the voter count and every option's count."""
-        return results_of(code, await self.database.run.fetch(RESULTS, code))
+        return results_of(code, await self.database.run.fetchrow(RESULTS, code))
