@@ -6,19 +6,20 @@ import hashlib
 import hmac
 import re
 import secrets
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from polls.errors import N_, InvalidInput, NotAnObject, Phrase
+from polls.errors import N_, InvalidInput, NotAnObject
 from polls.kinds import OptionResult, kind_of
+from polls.kinds.choice import OPTIONS_RANGE
+from polls.text import clean_text
 from polls.voters import VOTER_ID
 
 QUESTION_MAX = 300
 LABEL_MAX = 120
-OPTIONS_MIN, OPTIONS_MAX = 2, 20
+OPTIONS_MIN, OPTIONS_MAX = OPTIONS_RANGE  # a choice question's
 
 # Join codes avoid characters that are confused when read aloud or from a projector (0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -74,6 +75,7 @@ class Poll:
     options: tuple[Option, ...]
     # A question of an event can be edited while it has no votes, so it is never cached.
     in_event: bool = False
+    settings: Mapping[str, Any] = field(default_factory=dict)  # its kind's own (a scale's ends...)
 
     @property
     def option_ids(self) -> frozenset[int]:
@@ -86,6 +88,7 @@ class NewPoll:
     labels: tuple[str, ...]
     kind: str
     max_choices: int
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,45 +164,26 @@ QUESTION_TEXT = N_("The question")
 OPTION_TEXT = N_("Each option")
 
 
-def clean_text(value: Any, what: Phrase, limit: int) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(N_("%(what)s must be a string."), code="text_invalid", what=what)
-    text = " ".join(value.split())
-    if not text:
-        raise InvalidInput(N_("%(what)s must not be empty."), code="text_empty", what=what)
-    if len(text) > limit:
-        raise InvalidInput(
-            N_("%(what)s must be at most %(limit)s characters."), code="text_too_long", what=what, limit=limit
-        )
-    # PostgreSQL's text cannot hold NUL or a lone surrogate (JSON can: "\u0000", "\ud800"); other
-    # control characters are no text a person wrote either.
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
-        raise InvalidInput(
-            N_("%(what)s must not contain control or invalid characters."), code="text_invalid", what=what
-        )
-    return text
-
-
 def parse_new_poll(body: Any) -> NewPoll:
     """Validate a create-poll request (JSON or form, already decoded into a dict)."""
     if not isinstance(body, dict):
         raise NotAnObject()
     question = clean_text(body.get("question"), QUESTION_TEXT, QUESTION_MAX)
-    raw_options = body.get("options")
+    kind = kind_of(body.get("kind", "single"))
+    fewest, most = kind.options_range
+    raw_options = body.get("options", [] if fewest == 0 else None)
     if not isinstance(raw_options, list):
         raise InvalidInput(N_("options must be a list of strings."), code="options_invalid")
     labels = tuple(clean_text(o, OPTION_TEXT, LABEL_MAX) for o in raw_options)
-    if not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
+    if not fewest <= len(labels) <= most:
         raise InvalidInput(
-            N_("A question needs %(min)s to %(max)s options."),
-            code="options_count",
-            min=OPTIONS_MIN,
-            max=OPTIONS_MAX,
+            N_("A question needs %(min)s to %(max)s options."), code="options_count", min=fewest, max=most
         )
     if len({label.casefold() for label in labels}) != len(labels):
         raise InvalidInput(N_("Options must be different from each other."), code="options_not_distinct")
-    kind = kind_of(body.get("kind", "single"))
-    return NewPoll(question, labels, kind.name, kind.settings(body, labels))
+    max_choices, settings = kind.settings(body, labels)
+    # A kind that may take no options (a scale that rates its question) has one line, without a label.
+    return NewPoll(question, labels or ("",), kind.name, max_choices, settings)
 
 
 def parse_ballot(poll: Poll, body: Any) -> Ballot:

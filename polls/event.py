@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from polls.domain import NewPoll, Poll, Results, clean_text, parse_new_poll
+from polls.domain import NewPoll, Poll, Results, parse_new_poll
 from polls.errors import N_, InvalidInput, NotAnObject
+from polls.text import clean_text
 
 TITLE_MAX = 200
 TITLE_TEXT = N_("The title")
@@ -46,6 +47,7 @@ class Question:
             "question": poll.question,
             "kind": poll.kind,
             "max_choices": poll.max_choices,
+            "settings": dict(poll.settings),  # the kind's own (a scale's ends), {} for a choice
             "status": poll.status,
             "options": [{"id": o.id, "label": o.label} for o in poll.options],
             "visibility": self.visibility,

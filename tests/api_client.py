@@ -67,6 +67,16 @@ async def vote(base: str, code: str, voter: str, options: Sequence[int]) -> dict
         return response.json()
 
 
+async def rate(base: str, code: str, voter: str, ratings: dict[int, int]) -> dict[str, Any]:
+    """The named voter's ratings of a scale question (statement id -> rating); the answer."""
+    async with client(base) as http:
+        answer = {str(statement): rating for statement, rating in ratings.items()}
+        body = {"voter": await named_new_voter(http, voter), "ratings": answer}
+        response = await http.post(f"/api/polls/{code}/votes", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
 async def results(base: str, code: str) -> dict[str, Any]:
     async with client(base) as http:
         response = await http.get(f"/api/polls/{code}/results")

@@ -52,6 +52,8 @@ def _question(data: dict[str, Any]) -> Question:
         data["status"],
         options,
         in_event=True,
+        # A message from a replica that did not send settings yet (a rolling upgrade) is of a choice.
+        settings=dict(data.get("settings") or {}),
     )
     closes_at = datetime.fromisoformat(data["closes_at"]) if data["closes_at"] else None
     return Question(

@@ -10,23 +10,55 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from polls.errors import N_, InvalidInput
-from polls.kinds._snapshot import OptionResult, Tally, option_results
+from polls.kinds._snapshot import ExportLine, OptionResult, Tally, option_results
 
-__all__ = ["KINDS", "RESULTS", "Kind", "OptionResult", "Options", "Tally", "kind_of", "option_results"]
+__all__ = [
+    "FORM_FIELDS",
+    "KINDS",
+    "KIND_ROWS",
+    "KIND_TABLES",
+    "RESULTS",
+    "TALLY",
+    "ExportLine",
+    "Field",
+    "Fields",
+    "Kind",
+    "OptionResult",
+    "Options",
+    "Tally",
+    "kind_of",
+    "option_results",
+]
+
+
+class Line(Protocol):
+    @property
+    def id(self) -> int: ...
 
 
 class Options(Protocol):
     """What a kind reads of the question a ballot is for."""
 
     @property
+    def options(self) -> tuple[Line, ...]: ...
+
+    @property
     def option_ids(self) -> frozenset[int]: ...
 
     @property
     def max_choices(self) -> int: ...
+
+    @property
+    def settings(self) -> Mapping[str, Any]: ...
+
+
+# How a kind reads a submitted form: a field's text ("" if missing), and a field's every value.
+Field = Callable[[str], str]
+Fields = Callable[[str], list[str]]
 
 
 class Kind(Protocol):
@@ -40,7 +72,7 @@ class Kind(Protocol):
 
     @property
     def settings_template(self) -> str:
-        """The kind's fields in the forms that create or edit a question."""
+        """The kind's choice and fields in the forms that create or edit a question."""
         ...
 
     @property
@@ -48,12 +80,46 @@ class Kind(Protocol):
         """The kind's tally, inside either results region (a poll's and an event's)."""
         ...
 
-    def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> int:
-        """Validate the kind's settings of a new question; its maximum number of choices."""
+    @property
+    def options_range(self) -> tuple[int, int]:
+        """How many options (statements, ...) a question of the kind takes, at least and at most."""
+        ...
+
+    @property
+    def form_fields(self) -> tuple[str, ...]:
+        """The names of the kind's settings fields in a form (a Draft keeps them as typed)."""
+        ...
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The kind's own tables with a row per question and more (poll_id ...): kept whole by a delete and
+        a new round, for their undo, and cleared by a new round."""
+        ...
+
+    def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+        """Validate the kind's settings of a new question: its maximum number of choices, and the kind's
+        own settings (stored with the question, JSON)."""
+        ...
+
+    def settings_from_form(self, field: Field) -> dict[str, Any]:
+        """The settings fields of a form as the API's body takes them (its "kind" too)."""
+        ...
+
+    def form_values(self, question: Options) -> dict[str, str]:
+        """A question's settings as its edit form shows them, by field name (form_fields)."""
         ...
 
     def choices(self, question: Options, body: Mapping[str, Any]) -> tuple[int, ...]:
-        """Validate a ballot's choices against the question; the option ids, sorted, each once."""
+        """Validate a ballot against the question: the answer as stored (whole numbers: option ids for a
+        choice, ratings for a scale, ...)."""
+        ...
+
+    def ballot_from_form(self, fields: Fields, question: Options) -> dict[str, Any]:
+        """A phone's ballot form as the API's body takes it (without the voter)."""
+        ...
+
+    def kept(self, fields: Fields, question: Options) -> tuple[int, ...]:
+        """What the phone had entered, in the stored answer's shape, to show again beside a refusal."""
         ...
 
     @property
@@ -66,10 +132,14 @@ class Kind(Protocol):
         """The snapshot's JSON (from the database or the bus) as the tally's lines and the kind's figures."""
         ...
 
+    def export_lines(self, lines: tuple[OptionResult, ...], detail: Mapping[str, Any]) -> list[ExportLine]:
+        """The tally as rows of an export: one per option (choice), per statement and step (scale), ..."""
+        ...
+
     @property
     def upsert_ballots(self) -> str:
         """The SQL that stores a batch of ballots and keeps the tally: $1 the question's id, $2 the voters,
-        $3 their choices (text arrays, one per voter)."""
+        $3 their answers (integer arrays as text, one per voter)."""
         ...
 
 
@@ -88,12 +158,25 @@ def _discover() -> dict[str, Kind]:
 
 KINDS: dict[str, Kind] = _discover()
 SETTINGS_TEMPLATES = tuple(dict.fromkeys(kind.settings_template for kind in KINDS.values()))
+FORM_FIELDS = tuple(dict.fromkeys(name for kind in KINDS.values() for name in kind.form_fields))
+KIND_TABLES = tuple(dict.fromkeys(table for kind in KINDS.values() for table in kind.tables))
 # A question's results, one consistent snapshot in one statement: its version, voters and status, and its
 # tally as its kind reads it (one CASE arm per kind).
-RESULTS = (
-    "SELECT p.version, p.voters, p.status, p.kind, CASE p.kind "
+TALLY = (
+    "CASE p.kind "
     + " ".join(f"WHEN '{name}' THEN ({kind.tally_sql})" for name, kind in KINDS.items())
-    + " END AS tally FROM polls p WHERE p.code = $1"
+    + " END"
+)
+RESULTS = f"SELECT p.version, p.voters, p.status, p.kind, {TALLY} AS tally FROM polls p WHERE p.code = $1"
+# The kinds' own tables of a question (polls row `p`), as one JSON object: a new round keeps them for its
+# undo.
+KIND_ROWS = (
+    "jsonb_build_object("
+    + ", ".join(
+        f"'{table}', (SELECT coalesce(jsonb_agg(to_jsonb(k)), '[]') FROM {table} k WHERE k.poll_id = p.id)"
+        for table in KIND_TABLES
+    )
+    + ")"
 )
 
 

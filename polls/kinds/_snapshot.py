@@ -22,6 +22,17 @@ class OptionResult:
 Tally = tuple[tuple[OptionResult, ...], Mapping[str, Any]]
 
 
+@dataclass(frozen=True)
+class ExportLine:
+    """A row of a question's export: an option (statement, entry...), the value it was given where a kind
+    has values (a scale's step; None otherwise), and how many gave it."""
+
+    option_id: int
+    option: str
+    value: int | None
+    votes: int
+
+
 def option_results(data: Mapping[str, Any]) -> tuple[OptionResult, ...]:
     """The "options" of a snapshot's JSON."""
     return tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, NP_, InvalidInput
-from polls.kinds._snapshot import Tally, option_results
+from polls.kinds._snapshot import ExportLine, OptionResult, Tally, option_results
+from polls.text import whole_number
 
 if TYPE_CHECKING:
-    from polls.kinds import Options
+    from polls.kinds import Field, Fields, Options
+
+OPTIONS_RANGE = (2, 20)  # how many options a choice question has, at least and at most
 
 # What the forms and the API say to a maximum that is no whole number.
 MAX_CHOICES_NUMBER = N_("The maximum number of choices must be a whole number.")
@@ -58,13 +61,19 @@ class Choice:
     results_template: str = "kinds/choice/results.html"
     upsert_ballots: str = UPSERT_BALLOTS
     tally_sql: str = TALLY
+    options_range: tuple[int, int] = OPTIONS_RANGE
+    form_fields: tuple[str, ...] = ("max_choices",)
+    tables: tuple[str, ...] = ()  # its tally is the options' own counters
 
     @property
     def single(self) -> bool:
         return self.name == "single"
 
-    def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> int:
+    def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
         """max_choices: 1 for single choice; for multiple, 1 to the number of options (all if not given)."""
+        return self._max_choices(body, labels), {}
+
+    def _max_choices(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> int:
         max_choices = body.get("max_choices")
         if self.single:
             if max_choices is not None and (type(max_choices) is not int or max_choices != 1):
@@ -85,8 +94,34 @@ class Choice:
             )
         return max_choices
 
+    def settings_from_form(self, field: Field) -> dict[str, Any]:
+        """One choice, or several up to the maximum typed (empty: every option)."""
+        if self.single:
+            return {"kind": self.name, "max_choices": None}
+        raw = field("max_choices").strip()
+        max_choices = whole_number(raw)
+        if raw and max_choices is None:
+            raise InvalidInput(MAX_CHOICES_NUMBER, code="max_choices_invalid")
+        return {"kind": self.name, "max_choices": max_choices}
+
+    def form_values(self, question: Options) -> dict[str, str]:
+        return {"max_choices": "" if self.single else str(question.max_choices)}
+
+    def ballot_from_form(self, fields: Fields, question: Options) -> dict[str, Any]:
+        """The ticked options."""
+        chosen = [whole_number(value) for value in fields("option")]
+        if None in chosen:
+            raise InvalidInput(N_("Choose from the options shown."), code="unknown_option")
+        return {"options": chosen}
+
+    def kept(self, fields: Fields, question: Options) -> tuple[int, ...]:
+        return tuple(number for value in fields("option") if (number := whole_number(value)) is not None)
+
     def read_tally(self, data: Mapping[str, Any]) -> Tally:
         return option_results(data), {}
+
+    def export_lines(self, lines: tuple[OptionResult, ...], detail: Mapping[str, Any]) -> list[ExportLine]:
+        return [ExportLine(line.id, line.label, None, line.votes) for line in lines]
 
     def choices(self, question: Options, body: Mapping[str, Any]) -> tuple[int, ...]:
         chosen = body.get("options")

@@ -10,14 +10,14 @@ import asyncpg
 
 from polls.errors import N_, Conflict, EventNotFound, QuestionNotFound
 from polls.event import UNDO_SECONDS, Event, EventView, NewEvent, NewQuestion, Question, Undo
-from polls.kinds import RESULTS
+from polls.kinds import KIND_TABLES, RESULTS, TALLY, kind_of
 from polls.store.codes import with_free_code
 from polls.store.polls import Place, insert_options, insert_question, poll_of, results_of
 from polls.store.pool import Database
 
 _QUESTIONS = """
 SELECT p.id, p.code, p.question, p.kind, p.max_choices, p.status, p.position, p.visibility, p.revealed,
-       p.closes_at, p.round, o.id AS option_id, o.label
+       p.closes_at, p.round, p.settings, o.id AS option_id, o.label
 FROM polls p JOIN options o ON o.poll_id = p.id
 WHERE p.event_id = $1 ORDER BY p.position, o.id
 """
@@ -38,21 +38,22 @@ WHERE at > now() - make_interval(secs => $2)
 ORDER BY at DESC LIMIT 1
 """
 
-# Deleting a question keeps all of it, to be put back by an undo: the row, its options, its ballots and its
-# earlier rounds (one statement sees them all before the delete cascades).
-_DELETE_QUESTION = """
+# What a question holds beside its own row, each a table with a poll_id: kept whole by a delete, for its undo.
+_QUESTION_TABLES = ("options", "ballots", "poll_rounds", *KIND_TABLES)
+
+# Deleting a question keeps all of it, to be put back by an undo: the row, its options, its ballots, its
+# earlier rounds and its kind's tables (one statement sees them all before the delete cascades).
+_DELETE_QUESTION = (
+    """
 WITH kept AS (
     INSERT INTO deleted_questions (event_id, code, question, kept, was_live)
     SELECT $1, p.code, p.question,
-           jsonb_build_object(
-               'poll', to_jsonb(p),
-               'options', (SELECT coalesce(jsonb_agg(to_jsonb(o)), '[]') FROM options o
-                           WHERE o.poll_id = p.id),
-               'ballots', (SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM ballots b
-                           WHERE b.poll_id = p.id),
-               'rounds', (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]') FROM poll_rounds r
-                          WHERE r.poll_id = p.id)
-           ),
+           jsonb_build_object('poll', to_jsonb(p), """
+    + ", ".join(
+        f"'{table}', (SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') FROM {table} t WHERE t.poll_id = p.id)"
+        for table in _QUESTION_TABLES
+    )
+    + """),
            e.live_poll_id IS NOT DISTINCT FROM p.id
     FROM polls p JOIN events e ON e.id = p.event_id
     WHERE p.id = $2 AND p.event_id = $1
@@ -61,6 +62,7 @@ WITH kept AS (
 )
 DELETE FROM polls WHERE id = $2 AND event_id = $1
 """
+)
 
 
 def _questions(rows: list[asyncpg.Record]) -> tuple[Question, ...]:
@@ -208,13 +210,17 @@ class EventStore:
                 )
             await connection.execute(
                 """UPDATE polls SET question = $2, kind = $3, max_choices = $4, visibility = $5,
-                                    version = version + 1 WHERE id = $1""",
+                                    settings = $6, version = version + 1
+                   WHERE id = $1""",
                 poll_id,
                 question.poll.question,
                 question.poll.kind,
                 question.poll.max_choices,
                 question.visibility,
+                json.dumps(question.poll.settings),
             )
+            for table in KIND_TABLES:  # what a kind kept of the old options (no votes, but rows)
+                await connection.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll_id)
             await connection.execute("DELETE FROM options WHERE poll_id = $1", poll_id)
             await insert_options(connection, poll_id, question.poll.labels)
 
@@ -285,12 +291,11 @@ class EventStore:
         )
         if poll_id is None:  # its code was given to a new poll meanwhile (a chance of one in a billion)
             raise Conflict(N_("This question cannot be put back any more."), code="nothing_to_undo")
-        for table in ("options", "ballots", "poll_rounds"):
-            part = "rounds" if table == "poll_rounds" else table
+        for table in _QUESTION_TABLES:
             await connection.execute(
                 f"INSERT INTO {table} SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb -> $2)",
                 kept,
-                part,
+                table,
             )
         if row["was_live"]:
             await connection.execute(
@@ -304,7 +309,7 @@ class EventStore:
     async def _restore_round(connection: asyncpg.Connection, poll_code: str) -> None:
         """Go back to the round before the latest New round: its ballots, counts and status."""
         row = await connection.fetchrow(
-            """SELECT p.id, p.voters AS new_voters, r.round, r.voters, r.counts, r.ballots, r.status
+            """SELECT p.id, p.voters AS new_voters, r.round, r.voters, r.counts, r.ballots, r.status, r.kept
                FROM polls p JOIN poll_rounds r ON r.poll_id = p.id AND r.round = p.round - 1
                WHERE p.code = $1 AND r.ballots IS NOT NULL FOR UPDATE OF p, r""",
             poll_code,
@@ -337,6 +342,13 @@ class EventStore:
             row["voters"],
             row["status"],
         )
+        for table in KIND_TABLES:
+            await connection.execute(
+                f"""INSERT INTO {table}
+                    SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb -> $2)""",
+                row["kept"],
+                table,
+            )
 
     async def forget_undo(self) -> None:
         """Drop what undo kept once its window has passed (the undo is no longer offered by then)."""
@@ -346,7 +358,7 @@ class EventStore:
                 UNDO_SECONDS,
             )
             await connection.execute(
-                """UPDATE poll_rounds SET ballots = NULL
+                """UPDATE poll_rounds SET ballots = NULL, kept = NULL
                    WHERE ballots IS NOT NULL AND ended_at < now() - make_interval(secs => $1)""",
                 UNDO_SECONDS,
             )
@@ -394,21 +406,20 @@ class EventStore:
         """One row per question, option and round (earlier rounds and the current one), in order."""
         event = await self.get_event(code)
         rows = await self.database.run.fetch(
-            """SELECT p.code, p.position, p.question, r.round, r.voters, r.counts, 'ended' AS status
-               FROM events e JOIN polls p ON p.event_id = e.id JOIN poll_rounds r ON r.poll_id = p.id
-               WHERE e.code = $1
-               UNION ALL
-               SELECT p.code, p.position, p.question, p.round, p.voters,
-                      (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
-                                        ORDER BY o.id) FROM options o WHERE o.poll_id = p.id),
-                      p.status
-               FROM events e JOIN polls p ON p.event_id = e.id WHERE e.code = $1
-               ORDER BY 2, 4""",
+            f"""SELECT p.code, p.position, p.question, p.kind, r.round, r.voters,
+                       coalesce(r.tally, jsonb_build_object('options', r.counts)) AS tally, 'ended' AS status
+                FROM events e JOIN polls p ON p.event_id = e.id JOIN poll_rounds r ON r.poll_id = p.id
+                WHERE e.code = $1
+                UNION ALL
+                SELECT p.code, p.position, p.question, p.kind, p.round, p.voters, {TALLY}, p.status
+                FROM events e JOIN polls p ON p.event_id = e.id WHERE e.code = $1
+                ORDER BY 2, 5""",
             code,
         )
         out = []
         for row in rows:
-            for option in json.loads(row["counts"]):
+            kind = kind_of(row["kind"])
+            for line in kind.export_lines(*kind.read_tally(json.loads(row["tally"]))):
                 out.append(
                     {
                         "event": code,
@@ -419,9 +430,10 @@ class EventStore:
                         "round": row["round"],
                         "round_status": row["status"],
                         "voters": row["voters"],
-                        "option_id": option["id"],
-                        "option": option["label"],
-                        "votes": option["votes"],
+                        "option_id": line.option_id,
+                        "option": line.option,
+                        "value": line.value,
+                        "votes": line.votes,
                     }
                 )
         return out

@@ -9,9 +9,39 @@ import asyncpg
 
 from polls.domain import Ballot, NewPoll, Option, Poll, Results
 from polls.errors import PollClosed, PollNotFound
-from polls.kinds import RESULTS, kind_of
+from polls.kinds import KIND_ROWS, KIND_TABLES, RESULTS, TALLY, kind_of
 from polls.store.codes import with_free_code
 from polls.store.pool import Database
+
+# A new round, in one statement (every part sees the question as it was): the round archived, then cleared.
+_RESET = (
+    f"""WITH question AS (
+       SELECT id FROM polls WHERE code = $1
+   ), archived AS (
+       INSERT INTO poll_rounds (poll_id, round, voters, counts, tally, ballots, status, kept)
+       SELECT p.id, p.round, p.voters,
+              (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
+                                ORDER BY o.id) FROM options o WHERE o.poll_id = p.id),
+              {TALLY},
+              (SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM ballots b WHERE b.poll_id = p.id),
+              p.status,
+              {KIND_ROWS}
+       FROM polls p JOIN question q ON q.id = p.id
+   ), cleared AS (
+       DELETE FROM ballots WHERE poll_id = (SELECT id FROM question)
+   ), zeroed AS (
+       UPDATE options SET votes = 0 WHERE poll_id = (SELECT id FROM question)
+   )"""
+    + "".join(
+        f""", cleared_{table} AS (
+       DELETE FROM {table} WHERE poll_id = (SELECT id FROM question)
+   )"""
+        for table in KIND_TABLES
+    )
+    + """
+   UPDATE polls SET round = round + 1, voters = 0, status = 'open', closes_at = NULL, version = version + 1
+   WHERE id = (SELECT id FROM question) RETURNING 1"""
+)
 
 
 def results_of(code: str, row: asyncpg.Record | None) -> Results:
@@ -23,11 +53,19 @@ def results_of(code: str, row: asyncpg.Record | None) -> Results:
 
 
 def poll_of(code: str, rows: list[asyncpg.Record], in_event: bool) -> Poll:
-    """The one mapper of a question's rows (one per option, `option_id` and `label`) to a Poll."""
+    """The one mapper of a question's rows (one per option, `option_id` and `label`; `settings`) to a Poll."""
     first = rows[0]
     options = tuple(Option(row["option_id"], row["label"]) for row in rows)
+    settings = json.loads(first["settings"])
     return Poll(
-        code, first["question"], first["kind"], first["max_choices"], first["status"], options, in_event
+        code,
+        first["question"],
+        first["kind"],
+        first["max_choices"],
+        first["status"],
+        options,
+        in_event,
+        settings,
     )
 
 
@@ -50,8 +88,8 @@ async def insert_question(
     async def insert(code: str) -> str:
         poll_id = await connection.fetchval(
             """INSERT INTO polls (code, admin_hash, question, kind, max_choices,
-                                  event_id, position, visibility, status)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id""",
+                                  event_id, position, visibility, status, settings)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id""",
             code,
             admin_hash,
             new.question,
@@ -61,6 +99,7 @@ async def insert_question(
             place.position if place else None,
             place.visibility if place else "always",
             "closed" if place else "open",
+            json.dumps(new.settings),
         )
         await insert_options(connection, poll_id, new.labels)
         return code
@@ -84,12 +123,12 @@ class PollStore:
         async with self.database.acquire() as connection, connection.transaction():
             code = await insert_question(connection, new, admin_hash)
         options = tuple(Option(i, label) for i, label in enumerate(new.labels, start=1))
-        return Poll(code, new.question, new.kind, new.max_choices, "open", options)
+        return Poll(code, new.question, new.kind, new.max_choices, "open", options, settings=new.settings)
 
     async def get_poll(self, code: str) -> Poll:
         rows = await self.database.run.fetch(
             """SELECT p.question, p.kind, p.max_choices, p.status, p.event_id IS NOT NULL AS in_event,
-                      o.id AS option_id, o.label
+                      p.settings, o.id AS option_id, o.label
                FROM polls p JOIN options o ON o.poll_id = p.id
                WHERE p.code = $1 ORDER BY o.id""",
             code,
@@ -160,31 +199,9 @@ class PollStore:
         await self.database.value(query, code, revealed, missing=PollNotFound)
 
     async def reset(self, code: str) -> None:
-        """Start a new round: keep this round's results in poll_rounds (with its ballots and status, for an
-        undo within UNDO_SECONDS), clear the ballots, open voting."""
-        await self.database.value(
-            """WITH question AS (
-                   SELECT id FROM polls WHERE code = $1
-               ), archived AS (
-                   INSERT INTO poll_rounds (poll_id, round, voters, counts, ballots, status)
-                   SELECT p.id, p.round, p.voters,
-                          (SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes)
-                                            ORDER BY o.id) FROM options o WHERE o.poll_id = p.id),
-                          (SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM ballots b
-                           WHERE b.poll_id = p.id),
-                          p.status
-                   FROM polls p JOIN question q ON q.id = p.id
-               ), cleared AS (
-                   DELETE FROM ballots WHERE poll_id = (SELECT id FROM question)
-               ), zeroed AS (
-                   UPDATE options SET votes = 0 WHERE poll_id = (SELECT id FROM question)
-               )
-               UPDATE polls SET round = round + 1, voters = 0, status = 'open', closes_at = NULL,
-                                version = version + 1
-               WHERE id = (SELECT id FROM question) RETURNING 1""",
-            code,
-            missing=PollNotFound,
-        )
+        """Start a new round: keep this round's results in poll_rounds (its snapshot for the export; its
+        ballots, status and kind's rows for an undo within UNDO_SECONDS), clear them, open voting."""
+        await self.database.value(_RESET, code, missing=PollNotFound)
 
     async def results(self, code: str) -> Results:
         """One consistent snapshot: the version, the voter count and every option's count."""

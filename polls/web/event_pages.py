@@ -134,7 +134,7 @@ async def vote(
     if question is None:
         raise NotInEvent()
     voter = voter_of(request, voter_ids)
-    ballot = parse_ballot(question.poll, ballot_form(form, voter))
+    ballot = parse_ballot(question.poll, ballot_form(form, voter, question.poll))
     await polls.cast_ballot(question.poll, ballot)
     if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer
         participant = url(request, "event_pages.participant", code=event.code)

@@ -47,6 +47,7 @@ EXPORT_FIELDS = (
     "voters",
     "option_id",
     "option",
+    "value",  # a scale's step (empty for a choice)
     "votes",
 )
 

@@ -5,19 +5,17 @@ page and the JSON API share every rule (and every message)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sanic import Request
 from sanic.request import RequestParameters
 
-from polls.errors import N_, InvalidInput
+from polls.domain import Poll
 from polls.event import QUESTIONS_MAX, Question
-from polls.kinds.choice import MAX_CHOICES_NUMBER
-
-# ASCII digits only ("²".isdigit() is true, yet int() refuses it), and few enough for int() and a bigint.
-_FORM_NUMBER = re.compile(r"[0-9]{1,18}")
+from polls.kinds import FORM_FIELDS, kind_of
+from polls.text import whole_number
 
 
 class Form:
@@ -43,19 +41,27 @@ class Form:
 
 def form_number(raw: str) -> int | None:
     """A form field's whole number, or None if the text is not one."""
-    return int(raw) if _FORM_NUMBER.fullmatch(raw) else None
+    return whole_number(raw)
 
 
 @dataclass(frozen=True)
 class Draft:
     """A question's fields as a form shows them: empty for a new question, a question's own when it is
-    edited, or as typed when the home page's event form comes back with one more question."""
+    edited, or as typed when the home page's event form comes back with one more question. `values` are its
+    kind's settings fields (kinds.FORM_FIELDS), by name."""
 
     question: str = ""
     options: str = ""
     kind: str = "single"
-    max_choices: str = ""
     visibility: str = "after_vote"
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def value(self, name: str, default: str = "") -> str:
+        return self.values.get(name) or default
+
+    def field(self, name: str) -> str:
+        """Its fields as a submitted form's, by name: "kind", or one of its kind's settings."""
+        return self.kind if name == "kind" else self.value(name)
 
     @classmethod
     def of(cls, question: Question | None = None) -> Draft:
@@ -64,29 +70,21 @@ class Draft:
         poll = question.poll
         return cls(
             poll.question,
-            "\n".join(option.label for option in poll.options),
+            "\n".join(option.label for option in poll.options if option.label),
             poll.kind,
-            str(poll.max_choices) if poll.kind == "multiple" else "",
             question.visibility,
+            kind_of(poll.kind).form_values(poll),
         )
 
 
-def _choice_settings(form: Form) -> dict[str, Any]:
-    """The kind fieldset of the poll and question forms: single choice, or multiple up to a maximum."""
-    return _choices(form.text("kind", "single"), form.text("max_choices"))
-
-
-def _choices(kind: str, raw_max: str) -> dict[str, Any]:
-    raw_max = raw_max.strip()
-    max_choices = form_number(raw_max)
-    if raw_max and max_choices is None:
-        raise InvalidInput(MAX_CHOICES_NUMBER, code="max_choices_invalid")
-    return {"kind": kind, "max_choices": max_choices if kind == "multiple" else None}
+def kind_settings(field: Callable[[str], str]) -> dict[str, Any]:
+    """The kind chosen in a form, with its settings fields, as the API's body takes them."""
+    return kind_of(field("kind") or "single").settings_from_form(field)
 
 
 def poll_form(form: Form) -> dict[str, Any]:
     """The home page's poll form: one option per line of the textarea."""
-    return {"question": form.text("question"), "options": form.lines("options"), **_choice_settings(form)}
+    return {"question": form.text("question"), "options": form.lines("options"), **kind_settings(form.text)}
 
 
 def question_form(form: Form) -> dict[str, Any]:
@@ -94,14 +92,15 @@ def question_form(form: Form) -> dict[str, Any]:
     return {
         "question": form.text("question_text"),
         "options": form.lines("options"),
-        **_choice_settings(form),
+        **kind_settings(form.text),
         "visibility": form.text("visibility", "after_vote"),
     }
 
 
 def event_drafts(form: Form) -> list[Draft]:
-    """The home page's event form's questions as typed: question-1, options-1, kind-1, max_choices-1,
-    visibility-1, then -2, ... (each question its own answers and who sees its results)."""
+    """The home page's event form's questions as typed: question-1, options-1, kind-1, visibility-1 and the
+    kinds' settings fields (max_choices-1, ...), then -2, ... (each question its own answers and who sees
+    its results)."""
     drafts = []
     for n in range(1, QUESTIONS_MAX + 1):
         if not form.has(f"question-{n}"):
@@ -111,8 +110,8 @@ def event_drafts(form: Form) -> list[Draft]:
                 form.text(f"question-{n}"),
                 form.text(f"options-{n}"),
                 form.text(f"kind-{n}", "single"),
-                form.text(f"max_choices-{n}"),
                 form.text(f"visibility-{n}", "after_vote"),
+                {name: form.text(f"{name}-{n}") for name in FORM_FIELDS},
             )
         )
     return drafts
@@ -124,7 +123,7 @@ def event_form(form: Form) -> dict[str, Any]:
         {
             "question": draft.question,
             "options": [line for line in draft.options.splitlines() if line.strip()],
-            **_choices(draft.kind, draft.max_choices),
+            **kind_settings(draft.field),
             "visibility": draft.visibility,
         }
         for draft in event_drafts(form)
@@ -133,15 +132,12 @@ def event_form(form: Form) -> dict[str, Any]:
     return {"title": form.text("title"), "questions": questions}
 
 
-def ticked(form: Form) -> tuple[int, ...]:
-    """The options a phone ticked, as far as they are option ids: kept on its ballot when it is refused."""
-    return tuple(number for value in form.texts("option") if (number := form_number(value)) is not None)
+def ticked(form: Form, question: Poll) -> tuple[int, ...]:
+    """What a phone had entered (ticks, ratings...), as far as it can be read: kept on its ballot when it
+    is refused."""
+    return kind_of(question.kind).kept(form.texts, question)
 
 
-def ballot_form(form: Form, voter: str) -> dict[str, Any]:
-    """A phone's ballot: the ticked options."""
-    chosen = [form_number(value) for value in form.texts("option")]
-    options = [option for option in chosen if option is not None]
-    if len(options) != len(chosen):
-        raise InvalidInput(N_("Choose from the options shown."), code="unknown_option")
-    return {"voter": voter, "options": options}
+def ballot_form(form: Form, voter: str, question: Poll) -> dict[str, Any]:
+    """A phone's ballot for the question, as the API's body takes it."""
+    return {"voter": voter, **kind_of(question.kind).ballot_from_form(form.texts, question)}

@@ -117,7 +117,7 @@ async def vote(
     voter = voter_of(request, voter_ids)
     form = Form(request)
     try:
-        ballot = parse_ballot(poll, ballot_form(form, voter))
+        ballot = parse_ballot(poll, ballot_form(form, voter, poll))
         await polls.cast_ballot(poll, ballot)
     except (InvalidInput, PollClosed) as refused:
         # The ballot stays, with the phone's ticks and the reason beside it (a closed poll shows as closed):
@@ -133,7 +133,7 @@ async def vote(
             "_ballot.html",
             status=refused.status_code,
             poll=poll,
-            chosen=ticked(form),
+            chosen=ticked(form, poll),
             message=None,
             error=refused,
         )

@@ -131,7 +131,7 @@ async def test_a_poll_created_from_the_home_page_opens_its_admin_page(stack, bro
     await page.goto(stack.url)
     await assert_accessible(page, "the home page")
     await page.screenshot(path=artifacts / "screenshots" / "home-phone.png", full_page=True)
-    await page.get_by_label("Question", exact=True).fill("Coffee or tea?")
+    await page.locator(".create-form").get_by_label("Question", exact=True).fill("Coffee or tea?")
     await page.locator("#options").fill("Coffee\nTea\nNeither")
     await page.get_by_role("button", name="Create poll").click()
     await expect(page).to_have_url(re.compile(r"/p/[A-Z0-9]{6}/admin$"))  # the secret link, exchanged
@@ -143,7 +143,7 @@ async def test_a_poll_created_from_the_home_page_opens_its_admin_page(stack, bro
 async def test_a_bad_poll_from_the_home_page_shows_the_reason_in_place(stack, browser):
     page = await new_page(browser, PHONE)
     await page.goto(stack.url)
-    await page.get_by_label("Question", exact=True).fill("Only one option?")
+    await page.locator(".create-form").get_by_label("Question", exact=True).fill("Only one option?")
     await page.locator("#options").fill("Alone")
     await page.get_by_role("button", name="Create poll").click()
     await expect(page.locator("#create-result .error")).to_contain_text("2 to 20 options")

@@ -52,7 +52,8 @@ BUGS = [
 def test_a_fault_of_the_database_is_503_with_a_safe_message_and_a_warning(fault, caplog):
     with caplog.at_level(logging.WARNING, logger="polls.web"):
         assert is_fault(fault)
-        assert describe(fault) == (503, Unavailable.message)
+        error = describe(fault)
+        assert (error.status_code, error.text(), error.code) == (503, Unavailable.message, "unavailable")
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     assert caplog.records[0].exc_info is None
 
@@ -61,7 +62,7 @@ def test_a_fault_of_the_database_is_503_with_a_safe_message_and_a_warning(fault,
 def test_a_bug_stays_a_500_and_is_logged_with_its_traceback(bug, caplog):
     with caplog.at_level(logging.WARNING, logger="polls.web"):
         assert not is_fault(bug)
-        status, message = describe(bug)
-    assert status == 500 and str(bug) not in message
+        error = describe(bug)
+    assert error.status_code == 500 and error.code == "internal_error" and str(bug) not in error.text()
     assert [r.levelname for r in caplog.records] == ["ERROR"]
     assert caplog.records[0].exc_info is not None

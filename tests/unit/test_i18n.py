@@ -176,7 +176,7 @@ def templates() -> Templates:
 HOME_IN_GERMAN = (
     "An einer Umfrage teilnehmen",
     "Umfrage erstellen",
-    "eine pro Zeile, 2 bis 20",
+    "eine pro Zeile; bei einer Skala",
     "Mehrere Antworten, bis zu",
     'aria-label="Höchstzahl der Antworten"',
     "Veranstaltung erstellen",

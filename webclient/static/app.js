@@ -65,17 +65,27 @@
     try { return localStorage.getItem(key(question, round)); } catch (e) { return null; }
   }
   // A choice made but not sent yet survives a push of the same question (other people's answers arrive).
+  // An answer is the values the server stores: the ticked options' ids, or (inputs marked
+  // data-answer-index, a scale's) one value per statement in order.
   var unsent = null;
+  function answerOf(region) {
+    var ranked = region.querySelectorAll("input[data-answer-index]:checked");
+    if (region.querySelector("input[data-answer-index]")) {
+      var values = [];
+      ranked.forEach(function (input) { values[Number(input.dataset.answerIndex)] = input.value; });
+      return Array.prototype.map.call(values, function (v) { return v || ""; });
+    }
+    return Array.prototype.map.call(region.querySelectorAll("input[name=option]:checked"), function (i) { return i.value; });
+  }
   function rememberUnsent() {
     var region = document.querySelector(".participant-question[data-question]");
     if (!region) { unsent = null; return; }
-    unsent = {
-      question: region.dataset.question,
-      round: region.dataset.round,
-      values: Array.prototype.map.call(region.querySelectorAll("input[name=option]:checked"), function (i) { return i.value; }),
-    };
+    unsent = { question: region.dataset.question, round: region.dataset.round, values: answerOf(region) };
   }
   function check(region, values) {
+    region.querySelectorAll("input[data-answer-index]").forEach(function (input) {
+      input.checked = values[Number(input.dataset.answerIndex)] === input.value;
+    });
     region.querySelectorAll("input[name=option]").forEach(function (input) {
       input.checked = values.indexOf(input.value) !== -1;
     });
@@ -166,8 +176,7 @@
     var state = /class="results[^"]*\bis-closed\b/.test(data) ? "closed" : "open";
     if (ballot.dataset.status === state) return;
     ballot.dataset.status = state;
-    var fieldset = ballot.querySelector("fieldset");
-    if (fieldset) fieldset.disabled = state === "closed";
+    ballot.querySelectorAll("fieldset").forEach(function (fieldset) { fieldset.disabled = state === "closed"; });
     var error = document.getElementById("ballot-error");
     if (error) error.remove();
     limitChoices();
