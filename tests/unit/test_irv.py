@@ -1,0 +1,259 @@
+"""The ranking kind's count: instant runoff round by round, on hand-worked examples and the tie rule."""
+
+from __future__ import annotations
+
+import ast
+import json
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from polls.kinds import _irv
+from polls.kinds._irv import TIE_RULE, Round, Tie, instant_runoff
+
+A, B, C, D, E = 1, 2, 3, 4, 5
+
+
+def ballots(*groups: tuple[int, tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Ballots written as (how many, ranking), in a shuffled order as they would arrive."""
+    every = [ranking for number, ranking in groups for _ in range(number)]
+    random.Random(len(every)).shuffle(every)
+    return every
+
+
+# --- instant runoff: hand-worked examples ------------------------------------------------------------
+
+
+def test_a_majority_of_first_preferences_wins_in_round_one():
+    count = instant_runoff([A, B, C], ballots((3, (A, B, C)), (1, (B, A, C)), (1, (C, B, A))))
+    assert count.rounds == (Round(1, {A: 3, B: 1, C: 1}, exhausted=0),)
+    assert count.winner == A
+    assert count.ballots == 5
+
+
+def test_the_fewest_are_eliminated_round_by_round_until_an_option_has_a_majority():
+    # 21 ballots. Round 1: nobody has 11; D (2) goes, both its ballots to C. Round 2: C (6) goes, its own
+    # four ballots to B, and D's two (D, C, B, A) on to B. Round 3: B 13 of 21. A led the first round.
+    count = instant_runoff(
+        [A, B, C, D], ballots((8, (A, B, C, D)), (7, (B, C, A, D)), (4, (C, B, A, D)), (2, (D, C, B, A)))
+    )
+    assert count.rounds == (
+        Round(1, {A: 8, B: 7, C: 4, D: 2}, exhausted=0, eliminated=D, transfers={C: 2}),
+        Round(2, {A: 8, B: 7, C: 6}, exhausted=0, eliminated=C, transfers={B: 6}),
+        Round(3, {A: 8, B: 13}, exhausted=0),
+    )
+    assert count.winner == B
+
+
+def test_top_k_ballots_that_run_out_are_exhausted_and_the_majority_is_of_continuing_ballots():
+    # Top-2 ballots, 16 of them. Round 1: D (2) goes, to B. Round 2: C (3) goes; its ballots' second
+    # choice D is out already, so all three are exhausted. Round 3: B has 7, not a majority of all 16
+    # ballots but of the 13 still continuing, and wins.
+    count = instant_runoff([A, B, C, D], ballots((6, (A,)), (5, (B, C)), (3, (C, D)), (2, (D, B))))
+    assert count.rounds == (
+        Round(1, {A: 6, B: 5, C: 3, D: 2}, exhausted=0, eliminated=D, transfers={B: 2}),
+        Round(2, {A: 6, B: 7, C: 3}, exhausted=0, eliminated=C, transfers={}, transfers_exhausted=3),
+        Round(3, {A: 6, B: 7}, exhausted=3),
+    )
+    assert count.rounds[-1].continuing == 13
+    assert count.winner == B
+
+
+def test_exhausted_ballots_add_up_over_the_rounds():
+    count = instant_runoff([A, B, C, D], ballots((5, (A,)), (3, (B,)), (2, (C, B)), (1, (D,))))
+    assert count.rounds == (
+        Round(1, {A: 5, B: 3, C: 2, D: 1}, exhausted=0, eliminated=D, transfers_exhausted=1),
+        Round(2, {A: 5, B: 3, C: 2}, exhausted=1, eliminated=C, transfers={B: 2}),
+        Round(3, {A: 5, B: 5}, exhausted=1, eliminated=B, tie=Tie((A, B), 2), transfers_exhausted=5),
+        Round(4, {A: 5}, exhausted=6),
+    )
+    assert count.winner == A
+
+
+# --- instant runoff: the tie rule --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "tied", "eliminated", "winner"),
+    [([A, B, C], (B, C), C, B), ([A, C, B], (C, B), B, A)],
+    ids=["C listed last", "B listed last"],
+)
+def test_options_tied_in_round_one_eliminate_the_one_listed_last(options, tied, eliminated, winner):
+    count = instant_runoff(options, ballots((3, (A,)), (2, (B, A)), (2, (C, B))))
+    first = count.rounds[0]
+    assert (first.eliminated, first.tie) == (eliminated, Tie(tied, None))
+    assert count.winner == winner
+
+
+def test_options_tied_now_eliminate_the_one_with_fewer_votes_in_the_round_before():
+    # Round 2: B and C have 4 each; in round 1 B had 3 and C 4, so B goes, though C is listed after it.
+    count = instant_runoff([A, B, C, D], ballots((7, (A,)), (3, (B,)), (4, (C,)), (1, (D, B))))
+    assert count.rounds == (
+        Round(1, {A: 7, B: 3, C: 4, D: 1}, exhausted=0, eliminated=D, transfers={B: 1}),
+        Round(2, {A: 7, B: 4, C: 4}, exhausted=0, eliminated=B, transfers_exhausted=4, tie=Tie((B, C), 1)),
+        Round(3, {A: 7, C: 4}, exhausted=4),
+    )
+    assert count.winner == A
+
+
+def test_a_tie_looks_back_round_by_round_until_a_round_tells_the_options_apart():
+    # B and C are tied in round 3 and in round 2 (E's ballots went nowhere); round 1 had B 3, C 4.
+    count = instant_runoff([A, B, C, D, E], ballots((8, (A,)), (3, (B,)), (4, (C,)), (1, (D, B)), (2, (E,))))
+    assert count.rounds == (
+        Round(1, {A: 8, B: 3, C: 4, D: 1, E: 2}, exhausted=0, eliminated=D, transfers={B: 1}),
+        Round(2, {A: 8, B: 4, C: 4, E: 2}, exhausted=0, eliminated=E, transfers_exhausted=2),
+        Round(3, {A: 8, B: 4, C: 4}, exhausted=2, eliminated=B, transfers_exhausted=4, tie=Tie((B, C), 1)),
+        Round(4, {A: 8, C: 4}, exhausted=6),
+    )
+    assert count.winner == A
+
+
+def test_earlier_rounds_narrow_a_tie_and_the_listing_order_settles_what_they_leave():
+    # Round 2: B, C and D all have 4. Round 1 had B 3, C 3, D 4: D is out of the tie; B and C were tied
+    # in every round, so C, listed after B, goes (D, listed last of all, stays). Round 3: B and D tied
+    # again, and round 1 tells them apart.
+    count = instant_runoff(
+        [A, B, C, D, E], ballots((5, (A,)), (3, (B,)), (3, (C,)), (4, (D,)), (1, (E, B)), (1, (E, C)))
+    )
+    assert count.rounds == (
+        Round(1, {A: 5, B: 3, C: 3, D: 4, E: 2}, exhausted=0, eliminated=E, transfers={B: 1, C: 1}),
+        Round(
+            2,
+            {A: 5, B: 4, C: 4, D: 4},
+            exhausted=0,
+            eliminated=C,
+            transfers_exhausted=4,
+            tie=Tie((B, C, D), None),
+        ),
+        Round(3, {A: 5, B: 4, D: 4}, exhausted=4, eliminated=B, transfers_exhausted=4, tie=Tie((B, D), 1)),
+        Round(4, {A: 5, D: 4}, exhausted=8),
+    )
+    assert count.winner == A
+
+
+@pytest.mark.parametrize(
+    ("rankings", "transfers", "exhausted"),
+    [(((A,), (B,)), {}, 2), (((A, B), (B, A)), {A: 2}, 0)],
+    ids=["bullet votes", "full rankings"],
+)
+def test_two_options_left_with_equal_votes_are_a_tie_for_last_place(rankings, transfers, exhausted):
+    count = instant_runoff([A, B], [ranking for ranking in rankings for _ in range(2)])
+    assert count.rounds == (
+        Round(
+            1,
+            {A: 2, B: 2},
+            0,
+            eliminated=B,
+            transfers=transfers,
+            transfers_exhausted=exhausted,
+            tie=Tie((A, B), None),
+        ),
+        Round(2, {A: 2 + transfers.get(A, 0)}, exhausted=exhausted),
+    )
+    assert count.winner == A
+
+
+def test_options_nobody_ranked_first_go_first_the_last_listed_before_the_others():
+    count = instant_runoff([A, B, C, D], ballots((2, (A, C)), (2, (B, D))))
+    assert [(one.eliminated, one.tie) for one in count.rounds] == [
+        (D, Tie((C, D), None)),
+        (C, None),
+        (B, Tie((A, B), None)),
+        (None, None),
+    ]
+    assert count.winner == A
+
+
+# --- instant runoff: edge cases ----------------------------------------------------------------------
+
+
+def test_no_ballots_give_one_round_of_zeros_and_no_winner():
+    count = instant_runoff([A, B, C], [])
+    assert count.rounds == (Round(1, {A: 0, B: 0, C: 0}, exhausted=0),)
+    assert (count.winner, count.ballots) == (None, 0)
+
+
+def test_ballots_that_rank_no_option_are_exhausted_from_the_start_and_elect_nobody():
+    count = instant_runoff([A, B], [(), (), (9,)])
+    assert count.rounds == (Round(1, {A: 0, B: 0}, exhausted=3),)
+    assert (count.winner, count.ballots) == (None, 3)
+
+
+@pytest.mark.parametrize(("rankings", "winner"), [([(A,), (A,)], A), ([], None)], ids=["ballots", "none"])
+def test_a_single_option_wins_with_any_ballot(rankings, winner):
+    count = instant_runoff([A], rankings)
+    assert count.rounds == (Round(1, {A: len(rankings)}, exhausted=0),)
+    assert count.winner == winner
+
+
+def test_no_options_elect_nobody():
+    assert instant_runoff([], [(A,)]).rounds == (Round(1, {}, exhausted=1),)
+
+
+def test_identical_ballots_elect_their_first_choice_in_round_one():
+    count = instant_runoff([A, B, C], [(C, A, B)] * 100)
+    assert count.rounds == (Round(1, {A: 0, B: 0, C: 100}, exhausted=0),)
+    assert count.winner == C
+
+
+def test_the_count_reads_a_stray_id_as_absent_and_a_repeated_option_where_it_first_appears():
+    options = [A, B, C]
+    stray = [(9, A), (A,), (B, B, C), (C, B), (C, 9), (B, 9, A, A)]
+    clean = [(A,), (A,), (B, C), (C, B), (C,), (B, A)]
+    assert instant_runoff(options, stray) == instant_runoff(options, clean)
+
+
+def test_ballots_grouped_by_ranking_count_as_the_ballots_themselves():
+    grouped = Counter({(A, B): 40, (B, C): 35, (C, A): 30})
+    one_by_one = ballots((40, (A, B)), (35, (B, C)), (30, (C, A)))
+    assert instant_runoff([A, B, C], grouped.elements()) == instant_runoff([A, B, C], one_by_one)
+
+
+# --- instant runoff: as data for the views -----------------------------------------------------------
+
+
+def test_a_count_as_data_is_json_with_every_round_and_the_tie_rule():
+    count = instant_runoff([A, B, C], ballots((3, (A,)), (2, (B, A)), (2, (C, B))))
+    data = count.as_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data == {
+        "ballots": 7,
+        "winner": B,
+        "tie_rule": TIE_RULE,
+        "rounds": [
+            {
+                "round": 1,
+                "votes": [{"option": A, "votes": 3}, {"option": B, "votes": 2}, {"option": C, "votes": 2}],
+                "continuing": 7,
+                "exhausted": 0,
+                "eliminated": C,
+                "transfers": [{"option": B, "votes": 2}],
+                "transfers_exhausted": 0,
+                "tie": {"options": [B, C], "decided_by_round": None},
+            },
+            {
+                "round": 2,
+                "votes": [{"option": A, "votes": 3}, {"option": B, "votes": 4}],
+                "continuing": 7,
+                "exhausted": 0,
+                "eliminated": None,
+                "transfers": [],
+                "transfers_exhausted": 0,
+                "tie": None,
+            },
+        ],
+    }
+
+
+def test_the_counts_use_the_standard_library_only():
+    source = Path(_irv.__file__).read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    assert imported <= sys.stdlib_module_names | {"__future__"}
