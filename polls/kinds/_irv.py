@@ -1,6 +1,7 @@
-"""The counts of a ranking question, pure and from its ballots alone: the instant-runoff count round by
-round. Standard library only, so the count can be recomputed anywhere (a replica for each new version of a
-live question, a test, an export) and checked against other implementations.
+"""The counts of a ranking question, pure and from its ballots alone: the instant-runoff count round by round,
+Borda points and the average rank. Standard library only, so the count can be recomputed anywhere (a
+replica for each new version of a live question, a test, an export) and checked against other
+implementations.
 
 A ballot is a ranking of option ids, most preferred first; it may rank only some options (top K). An id that
 is not one of the question's options counts as absent, and an option ranked twice counts where it first
@@ -21,11 +22,16 @@ question is eliminated. Each round that needed the rule says which options were 
 listing order, decided it. A tie for the win cannot happen (a winner has a strict majority); two options left
 with equal votes are a tie for last place like any other.
 
-Speed: the count groups identical rankings first and works with each group's weight; instant runoff keeps,
+Borda points: with n options, a ballot gives n-1 points to its first choice, n-2 to its second, and so on;
+an option it leaves unranked gets no points from it (so a top-K ballot gives its K choices n-1 ... n-K).
+The average rank of an option is its mean position (1 for first) on the ballots that rank it.
+
+Speed: every count groups identical rankings first and works with each group's weight; instant runoff keeps,
 for each continuing option, the groups counted for it, and reads again only an eliminated option's groups.
 10,000 ballots over 10 options, each a random order of all ten (nearly every ballot its own group, the worst
 case), count in about 11 ms (median of 20 runs, time.perf_counter, on the 2-core development machine; one
 median of 23 ms while other processes kept it busy), and in about 1 ms when they are 500 distinct orders.
+Borda points and the average rank take about 14 ms each for the worst case, 1.3 ms for the 500 orders.
 `python -m timeit -s "import random; from polls.kinds._irv import instant_runoff;
 rng = random.Random(1); ballots = [tuple(rng.sample(range(10), 10)) for _ in range(10_000)]"
 "instant_runoff(range(10), ballots)"` measures it again.
@@ -38,7 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TIE_RULE", "Count", "Round", "Tie", "instant_runoff"]
+__all__ = ["TIE_RULE", "Count", "Round", "Tie", "average_rank", "borda", "instant_runoff"]
 
 # The name of the tie rule above, carried with every count so that a view can explain it.
 TIE_RULE = "fewest_in_earlier_rounds_then_listed_last"
@@ -171,3 +177,36 @@ def _loser(
             return remaining[0], Tie(tuple(tied), past.number)
     listed = {option: position for position, option in enumerate(options)}
     return max(remaining, key=listed.__getitem__), Tie(tuple(tied), None)
+
+
+def borda(options: Sequence[int], ballots: Iterable[Ranking]) -> dict[int, int]:
+    """Each option's Borda points: n-1 for a first choice ... 0 from a ballot that leaves it unranked."""
+    top = len(options) - 1
+    places = _places(options, ballots)
+    return {option: sum((top - at) * place[option] for at, place in enumerate(places)) for option in options}
+
+
+def average_rank(options: Sequence[int], ballots: Iterable[Ranking]) -> dict[int, float | None]:
+    """Each option's mean position (1 for first) on the ballots that rank it; None if none does."""
+    places = _places(options, ballots)
+    averages: dict[int, float | None] = {}
+    for option in options:
+        ranked_by = sum(place[option] for place in places)
+        positions = sum(at * place[option] for at, place in enumerate(places, start=1))
+        averages[option] = positions / ranked_by if ranked_by else None
+    return averages
+
+
+def _places(options: Sequence[int], ballots: Iterable[Ranking]) -> list[dict[int, int]]:
+    """For each position on a ballot (first, second...), how many ballots rank each option there; a ballot
+    read as the module's docstring says (ids that are no option left out, an option ranked twice kept where
+    it first appears)."""
+    known = set(options)
+    places = [dict.fromkeys(options, 0) for _ in options]
+    for ranking, weight in Counter(ballots).items():
+        distinct = set(ranking)
+        if len(distinct) != len(ranking) or not distinct <= known:
+            ranking = tuple(dict.fromkeys(option for option in ranking if option in known))
+        for place, option in zip(places, ranking, strict=False):
+            place[option] += weight
+    return places

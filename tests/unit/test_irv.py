@@ -1,4 +1,5 @@
-"""The ranking kind's count: instant runoff round by round, on hand-worked examples and the tie rule."""
+"""The ranking kind's counts: instant runoff round by round (hand-worked examples and the tie rule), Borda
+points and the average rank."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from polls.kinds import _irv
-from polls.kinds._irv import TIE_RULE, Round, Tie, instant_runoff
+from polls.kinds._irv import TIE_RULE, Round, Tie, average_rank, borda, instant_runoff
 
 A, B, C, D, E = 1, 2, 3, 4, 5
 
@@ -199,11 +200,13 @@ def test_identical_ballots_elect_their_first_choice_in_round_one():
     assert count.winner == C
 
 
-def test_the_count_reads_a_stray_id_as_absent_and_a_repeated_option_where_it_first_appears():
+def test_every_count_reads_a_stray_id_as_absent_and_a_repeated_option_where_it_first_appears():
     options = [A, B, C]
     stray = [(9, A), (A,), (B, B, C), (C, B), (C, 9), (B, 9, A, A)]
     clean = [(A,), (A,), (B, C), (C, B), (C,), (B, A)]
     assert instant_runoff(options, stray) == instant_runoff(options, clean)
+    assert borda(options, stray) == borda(options, clean)
+    assert average_rank(options, stray) == average_rank(options, clean)
 
 
 def test_ballots_grouped_by_ranking_count_as_the_ballots_themselves():
@@ -257,3 +260,28 @@ def test_the_counts_use_the_standard_library_only():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert imported <= sys.stdlib_module_names | {"__future__"}
+
+
+# --- Borda points and the average rank --------------------------------------------------------------
+
+
+def test_borda_gives_n_minus_1_points_for_a_first_choice_down_to_none_for_an_unranked_option():
+    # Four options, so 3 points for a first choice, 2 for a second... and none from a ballot that leaves
+    # an option out: a top-2 ballot gives its two choices 3 and 2.
+    points = borda([A, B, C, D], ballots((2, (A, B, C, D)), (1, (B, A)), (1, (C,))))
+    assert points == {A: 2 * 3 + 2, B: 2 * 2 + 3, C: 2 * 1 + 3, D: 0}
+
+
+def test_the_average_rank_is_taken_over_the_ballots_that_rank_the_option():
+    ranks = average_rank([A, B, C, D], ballots((2, (A, B, C)), (1, (B, A)), (1, (C,))))
+    assert ranks == {A: (1 + 1 + 2) / 3, B: (2 + 2 + 1) / 3, C: (3 + 3 + 1) / 3, D: None}
+
+
+def test_without_ballots_there_are_no_points_and_no_ranks():
+    assert borda([A, B], []) == {A: 0, B: 0}
+    assert average_rank([A, B], []) == {A: None, B: None}
+
+
+def test_borda_and_the_average_rank_keep_the_questions_order_of_options():
+    assert list(borda([C, A, B], [(A, B, C)])) == [C, A, B]
+    assert list(average_rank([C, A, B], [(A, B, C)])) == [C, A, B]
