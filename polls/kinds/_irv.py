@@ -1,0 +1,212 @@
+"""The counts of a ranking question, pure and from its ballots alone: the instant-runoff count round by round,
+Borda points and the average rank. Standard library only, so the count can be recomputed anywhere (a
+replica for each new version of a live question, a test, an export) and checked against other
+implementations.
+
+A ballot is a ranking of option ids, most preferred first; it may rank only some options (top K). An id that
+is not one of the question's options counts as absent, and an option ranked twice counts where it first
+appears, so that a ballot is always read the same way by every count here.
+
+Instant runoff, round by round: each continuing ballot counts for its highest-ranked continuing option. An
+option with more than half of the continuing ballots wins and the count stops. Otherwise the option with the
+fewest votes is eliminated and its ballots move to their next continuing preference; a ballot that has none
+left is exhausted, and the majority of later rounds is taken of the ballots still continuing. The count also
+stops when one option is left (it wins), and when no ballot is continuing at all (no ballots, or none that
+ranks an option): then one round and no winner.
+
+The tie rule (`TIE_RULE`), when several options share the fewest votes: eliminate the one among them with the
+fewest votes in the round before; if they were tied there too, look at the round before that, and so on back
+to round one, which counts first preferences ("backwards tie-breaking"; each earlier round narrows the tied
+options to those that had the fewest in it). Options tied in every round so far: the one listed last in the
+question is eliminated. Each round that needed the rule says which options were tied and which round, or the
+listing order, decided it. A tie for the win cannot happen (a winner has a strict majority); two options left
+with equal votes are a tie for last place like any other.
+
+Borda points: with n options, a ballot gives n-1 points to its first choice, n-2 to its second, and so on;
+an option it leaves unranked gets no points from it (so a top-K ballot gives its K choices n-1 ... n-K).
+The average rank of an option is its mean position (1 for first) on the ballots that rank it.
+
+Speed: every count groups identical rankings first and works with each group's weight; instant runoff keeps,
+for each continuing option, the groups counted for it, and reads again only an eliminated option's groups.
+10,000 ballots over 10 options, each a random order of all ten (nearly every ballot its own group, the worst
+case), count in about 11 ms (median of 20 runs, time.perf_counter, on the 2-core development machine; one
+median of 23 ms while other processes kept it busy), and in about 1 ms when they are 500 distinct orders.
+Borda points and the average rank take about 14 ms each for the worst case, 1.3 ms for the 500 orders.
+`python -m timeit -s "import random; from polls.kinds._irv import instant_runoff;
+rng = random.Random(1); ballots = [tuple(rng.sample(range(10), 10)) for _ in range(10_000)]"
+"instant_runoff(range(10), ballots)"` measures it again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["TIE_RULE", "Count", "Round", "Tie", "average_rank", "borda", "instant_runoff"]
+
+# The name of the tie rule above, carried with every count so that a view can explain it.
+TIE_RULE = "fewest_in_earlier_rounds_then_listed_last"
+
+Ranking = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Tie:
+    """Options tied for the fewest votes in a round, and what decided which of them was eliminated: the
+    round whose votes did (`decided_by_round`), or None when they were tied in every round so far and the
+    one listed last went."""
+
+    options: tuple[int, ...]
+    decided_by_round: int | None
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of the count: every continuing option's votes (in the question's order), the ballots
+    exhausted so far, and the option eliminated in it, if any, with where its ballots went (the options they
+    moved to, in the question's order, and how many were exhausted)."""
+
+    number: int
+    votes: Mapping[int, int]
+    exhausted: int
+    eliminated: int | None = None
+    transfers: Mapping[int, int] = field(default_factory=dict)
+    transfers_exhausted: int = 0
+    tie: Tie | None = None
+
+    @property
+    def continuing(self) -> int:
+        """The ballots counted for an option in this round, of which a winner needs more than half."""
+        return sum(self.votes.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "round": self.number,
+            "votes": [{"option": option, "votes": votes} for option, votes in self.votes.items()],
+            "continuing": self.continuing,
+            "exhausted": self.exhausted,
+            "eliminated": self.eliminated,
+            "transfers": [{"option": option, "votes": votes} for option, votes in self.transfers.items()],
+            "transfers_exhausted": self.transfers_exhausted,
+            "tie": None
+            if self.tie is None
+            else {"options": list(self.tie.options), "decided_by_round": self.tie.decided_by_round},
+        }
+
+
+@dataclass(frozen=True)
+class Count:
+    """An instant-runoff count: its rounds, the winner (None without ballots), and the tie rule it used."""
+
+    ballots: int
+    rounds: tuple[Round, ...]
+    winner: int | None
+    tie_rule: str = TIE_RULE
+
+    def as_dict(self) -> dict[str, Any]:
+        """The count as JSON-ready data: lists and dicts of ints, strings and None."""
+        return {
+            "ballots": self.ballots,
+            "winner": self.winner,
+            "tie_rule": self.tie_rule,
+            "rounds": [one.as_dict() for one in self.rounds],
+        }
+
+
+def instant_runoff(options: Sequence[int], ballots: Iterable[Ranking]) -> Count:
+    """Count the ballots by instant runoff, round by round (the rules and the tie rule: the module's
+    docstring). `options` in the question's order, which the tie rule's last resort reads. Ballots already
+    grouped (ranking -> how many, as SQL's GROUP BY gives them) go in as `Counter(groups).elements()`."""
+    groups = Counter(ballots)
+    continuing = set(options)
+    votes = dict.fromkeys(options, 0)
+    # Each continuing option's groups of ballots: (ranking, how many ballots, where in it they count now).
+    piles: dict[int, list[tuple[Ranking, int, int]]] = {option: [] for option in options}
+    exhausted = 0
+    for ranking, weight in groups.items():
+        for at, option in enumerate(ranking):
+            if option in continuing:
+                votes[option] += weight
+                piles[option].append((ranking, weight, at))
+                break
+        else:
+            exhausted += weight
+
+    rounds: list[Round] = []
+    while True:
+        standing = {option: votes[option] for option in options if option in continuing}
+        total = sum(standing.values())
+        leader = max(standing, key=standing.__getitem__, default=None)
+        if leader is None or 2 * standing[leader] > total or total == 0:
+            rounds.append(Round(len(rounds) + 1, standing, exhausted))
+            return Count(groups.total(), tuple(rounds), leader if total else None)
+        loser, tie = _loser(standing, rounds, options)
+        continuing.remove(loser)
+        moved: Counter[int] = Counter()
+        moved_out = 0
+        for ranking, weight, at in piles.pop(loser):
+            for at_next in range(at + 1, len(ranking)):
+                option = ranking[at_next]
+                if option in continuing:
+                    votes[option] += weight
+                    piles[option].append((ranking, weight, at_next))
+                    moved[option] += weight
+                    break
+            else:
+                moved_out += weight
+        transfers = {option: moved[option] for option in standing if option in moved}
+        rounds.append(Round(len(rounds) + 1, standing, exhausted, loser, transfers, moved_out, tie))
+        exhausted += moved_out
+
+
+def _loser(
+    standing: Mapping[int, int], earlier: Sequence[Round], options: Sequence[int]
+) -> tuple[int, Tie | None]:
+    """The option to eliminate this round, and the tie that was broken to choose it, if there was one."""
+    fewest = min(standing.values())
+    tied = [option for option, votes in standing.items() if votes == fewest]
+    if len(tied) == 1:
+        return tied[0], None
+    remaining = tied
+    for past in reversed(earlier):
+        fewest_then = min(past.votes[option] for option in remaining)
+        remaining = [option for option in remaining if past.votes[option] == fewest_then]
+        if len(remaining) == 1:
+            return remaining[0], Tie(tuple(tied), past.number)
+    listed = {option: position for position, option in enumerate(options)}
+    return max(remaining, key=listed.__getitem__), Tie(tuple(tied), None)
+
+
+def borda(options: Sequence[int], ballots: Iterable[Ranking]) -> dict[int, int]:
+    """Each option's Borda points: n-1 for a first choice ... 0 from a ballot that leaves it unranked."""
+    top = len(options) - 1
+    places = _places(options, ballots)
+    return {option: sum((top - at) * place[option] for at, place in enumerate(places)) for option in options}
+
+
+def average_rank(options: Sequence[int], ballots: Iterable[Ranking]) -> dict[int, float | None]:
+    """Each option's mean position (1 for first) on the ballots that rank it; None if none does."""
+    places = _places(options, ballots)
+    averages: dict[int, float | None] = {}
+    for option in options:
+        ranked_by = sum(place[option] for place in places)
+        positions = sum(at * place[option] for at, place in enumerate(places, start=1))
+        averages[option] = positions / ranked_by if ranked_by else None
+    return averages
+
+
+def _places(options: Sequence[int], ballots: Iterable[Ranking]) -> list[dict[int, int]]:
+    """For each position on a ballot (first, second...), how many ballots rank each option there; a ballot
+    read as the module's docstring says (ids that are no option left out, an option ranked twice kept where
+    it first appears)."""
+    known = set(options)
+    places = [dict.fromkeys(options, 0) for _ in options]
+    for ranking, weight in Counter(ballots).items():
+        distinct = set(ranking)
+        if len(distinct) != len(ranking) or not distinct <= known:
+            ranking = tuple(dict.fromkeys(option for option in ranking if option in known))
+        for place, option in zip(places, ranking, strict=False):
+            place[option] += weight
+    return places
