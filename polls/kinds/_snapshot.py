@@ -36,3 +36,17 @@ class ExportLine:
 def option_results(data: Mapping[str, Any]) -> tuple[OptionResult, ...]:
     """The "options" of a snapshot's JSON."""
     return tuple(OptionResult(int(o["id"]), str(o["label"]), int(o["votes"])) for o in data["options"])
+
+
+# The question's options with their counters, as a snapshot's "options" (its polls row as `p`): every kind's
+# tally SQL includes it.
+OPTIONS_JSON = """(
+    SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes) ORDER BY o.id)
+    FROM options o WHERE o.poll_id = p.id
+)"""
+
+# The end of every kind's ballot upsert (its CTEs `incoming` and `previous`): the question's voters, moved
+# by the batch (a new voter counts, a changed ballot does not).
+COUNT_VOTERS = """UPDATE polls
+SET voters = voters + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
+WHERE id = $1"""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, NP_, InvalidInput
-from polls.kinds._snapshot import ExportLine, OptionResult, Tally, option_results
+from polls.kinds._snapshot import COUNT_VOTERS, OPTIONS_JSON, ExportLine, OptionResult, Tally, option_results
 from polls.text import whole_number
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ MAX_CHOICES_NUMBER = N_("The maximum number of choices must be a whole number.")
 # Applies a batch of ballots (one per voter) in one statement, counting in the database itself: +1 for each
 # option a ballot chooses, -1 for each option the voter's previous ballot had, never read-modify-write in
 # Python. The caller holds the question's row lock, so no other ballot of it changes in between.
-UPSERT_BALLOTS = """
+UPSERT_BALLOTS = f"""
 WITH incoming AS (
     SELECT voter, choices::integer[] AS option_ids FROM unnest($2::text[], $3::text[]) AS t (voter, choices)
 ), previous AS (
@@ -41,16 +41,12 @@ WITH incoming AS (
     UPDATE options SET votes = options.votes + delta.change
     FROM delta WHERE options.poll_id = $1 AND options.id = delta.id
 )
-UPDATE polls SET voters = voters + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
-WHERE id = $1
+{COUNT_VOTERS}
 """
 
 
 # The tally: a counter per option, in the options' order.
-TALLY = """jsonb_build_object('options', (
-    SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes) ORDER BY o.id)
-    FROM options o WHERE o.poll_id = p.id
-))"""
+TALLY = f"jsonb_build_object('options', {OPTIONS_JSON})"
 
 
 @dataclass(frozen=True)

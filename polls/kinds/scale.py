@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, InvalidInput
-from polls.kinds._snapshot import ExportLine, OptionResult, Tally, option_results
+from polls.kinds._snapshot import COUNT_VOTERS, OPTIONS_JSON, ExportLine, OptionResult, Tally, option_results
 from polls.text import clean_text, whole_number
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ STEPS_MAX = 11
 END_LABEL_MAX = 40
 END_LABEL = N_("A label of the scale's end")
 
-UPSERT_BALLOTS = """
+UPSERT_BALLOTS = f"""
 WITH incoming AS (
     SELECT voter, ratings::integer[] AS ratings FROM unnest($2::text[], $3::text[]) AS t (voter, ratings)
 ), previous AS (
@@ -59,16 +59,12 @@ WITH incoming AS (
     UPDATE options SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
     WHERE poll_id = $1
 )
-UPDATE polls SET voters = voters + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
-WHERE id = $1
+{COUNT_VOTERS}
 """
 
 # The snapshot: the statements, the scale, and per statement the count of each step from min to max.
-TALLY = """jsonb_build_object(
-    'options', (
-        SELECT jsonb_agg(jsonb_build_object('id', o.id, 'label', o.label, 'votes', o.votes) ORDER BY o.id)
-        FROM options o WHERE o.poll_id = p.id
-    ),
+TALLY = f"""jsonb_build_object(
+    'options', {OPTIONS_JSON},
     'scale', p.settings,
     'statements', (
         SELECT jsonb_agg(jsonb_build_object('id', o.id, 'counts', (

@@ -3,7 +3,8 @@
 // - countdowns that tick between pushes, and an Undo offer that goes when its time is up
 // - a participant's answers kept across pushed question regions and reconnects (localStorage)
 // - a new Idempotency-Key on every write a page sends
-// - a multiple-choice ballot that takes no more ticks than its question allows
+// - a multiple-choice ballot that takes no more ticks than its question allows; a ranking reordered by its
+//   up and down buttons or by dragging
 // - a form marked data-reset-after-success emptied once the server took it (the control view's new question)
 // - a single poll's ballot that follows the poll's state (closed, open again) from its pushed results
 // - a Copy button (data-copy): the text to the clipboard, and its data-copied message beside it
@@ -69,6 +70,11 @@
   // data-answer-index, a scale's) one value per statement in order.
   var unsent = null;
   function answerOf(region) {
+    var list = region.querySelector(".rank-list");
+    if (list) {
+      var ranked = Number(list.closest("fieldset").dataset.ranked);
+      return Array.prototype.map.call(list.querySelectorAll("input[name=ranking]"), function (i) { return i.value; }).slice(0, ranked);
+    }
     var ranked = region.querySelectorAll("input[data-answer-index]:checked");
     if (region.querySelector("input[data-answer-index]")) {
       var values = [];
@@ -83,6 +89,15 @@
     unsent = { question: region.dataset.question, round: region.dataset.round, values: answerOf(region) };
   }
   function check(region, values) {
+    var list = region.querySelector(".rank-list");
+    if (list) {  // a ranking: its stored order first, the rest as they are
+      values.slice().reverse().forEach(function (id) {
+        var item = list.querySelector('.rank-item[data-option="' + id + '"]');
+        if (item) list.insertBefore(item, list.firstElementChild);
+      });
+      renumber(list);
+      return;
+    }
     region.querySelectorAll("input[data-answer-index]").forEach(function (input) {
       input.checked = values[Number(input.dataset.answerIndex)] === input.value;
     });
@@ -127,6 +142,65 @@
     }
     if (unsent && unsent.question === question && unsent.round === round) check(region, unsent.values);
   }
+  // --- a ranking: the up and down buttons (keyboard, screen readers) and dragging by the handle reorder the
+  // list; its hidden inputs follow, so the form sends the order; the top places count ---
+  function renumber(list) {
+    var ranked = Number(list.closest("fieldset").dataset.ranked);
+    list.querySelectorAll(".rank-item").forEach(function (item, i) {
+      item.querySelector(".place").textContent = String(i + 1);
+      item.classList.toggle("unranked", i >= ranked);
+    });
+  }
+  function announcePlace(item) {
+    var fieldset = item.closest("fieldset");
+    var announcer = fieldset && fieldset.querySelector("[data-rank-announcer]");
+    if (!announcer) return;
+    var place = Array.prototype.indexOf.call(item.parentElement.children, item) + 1;
+    announcer.textContent = announcer.dataset.placeText
+      .replace("{option}", item.querySelector(".label").textContent)
+      .replace("{place}", String(place));
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".rank-item button[data-move]");
+    if (!button || button.closest("fieldset").disabled) return;
+    var item = button.closest(".rank-item"), list = item.parentElement;
+    var up = Number(button.dataset.move) < 0;
+    var other = up ? item.previousElementSibling : item.nextElementSibling;
+    if (!other) return;
+    list.insertBefore(up ? item : other, up ? other : item);
+    renumber(list);
+    button.focus();
+    announcePlace(item);
+  });
+  var dragged = null;
+  document.addEventListener("pointerdown", function (event) {
+    var handle = event.target.closest && event.target.closest(".rank-item .handle");
+    if (!handle || handle.closest("fieldset").disabled) return;
+    dragged = handle.closest(".rank-item");
+    dragged.classList.add("dragging");
+    handle.setPointerCapture(event.pointerId);
+    event.preventDefault();
+  });
+  document.addEventListener("pointermove", function (event) {
+    if (!dragged) return;
+    var list = dragged.parentElement;
+    Array.prototype.some.call(list.children, function (item) {
+      var box = item.getBoundingClientRect();
+      if (item === dragged || event.clientY < box.top || event.clientY > box.bottom) return false;
+      list.insertBefore(dragged, event.clientY < box.top + box.height / 2 ? item : item.nextElementSibling);
+      renumber(list);
+      return true;
+    });
+  });
+  function drop() {
+    if (!dragged) return;
+    dragged.classList.remove("dragging");
+    announcePlace(dragged);
+    dragged = null;
+  }
+  document.addEventListener("pointerup", drop);
+  document.addEventListener("pointercancel", drop);
+
   // --- every write a page sends carries a new Idempotency-Key: a repeat of it (HAProxy's, when a replica
   // died between its commit and its answer) gets the first answer instead of doing the write again.
   // crypto.getRandomValues, not randomUUID: phones reach a venue's server over plain http too. ---

@@ -1,0 +1,162 @@
+"""A ranking end to end: created to rank every option or the top K (refused outside that, with a reason and
+a code), ranked by phones, and counted live: the instant-runoff rounds (with the tie rule), the average rank
+and Borda points. Under concurrent ballots and changes through both replicas the count equals the one
+recomputed from the stored ballots; no screen is ever sent a ballot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import asyncpg
+import httpx
+import pytest
+import websockets
+
+from polls.kinds._irv import instant_runoff
+from tests.api_client import create_poll, results
+from tests.integration.events import auth
+from tests.voters import named_voter, new_voter
+
+
+def new_ranking(client, options=("Alpha", "Bravo", "Charlie"), **settings) -> dict:
+    body = {"question": "Which name?", "options": list(options), "kind": "ranking", **settings}
+    _, response = client.post("/api/polls", json=body)
+    assert response.status == 201, response.text
+    return response.json
+
+
+def rank_as(client, code: str, voter: str, ranking: list) -> object:
+    _, response = client.post(
+        f"/api/polls/{code}/votes", json={"voter": named_voter(client, voter), "ranking": ranking}
+    )
+    return response
+
+
+@pytest.mark.parametrize(
+    ("settings", "code"),
+    [
+        ({"top": 1}, "top_invalid"),
+        ({"top": 4}, "top_invalid"),
+        ({"top": "2"}, "top_invalid"),
+        ({"top": True}, "top_invalid"),
+    ],
+)
+def test_a_ranking_outside_its_places_is_refused(client, settings, code):
+    body = {"question": "Q", "options": ["a", "b", "c"], "kind": "ranking", **settings}
+    _, response = client.post("/api/polls", json=body)
+    assert response.status == 422 and response.json["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("ranking", "code"),
+    [
+        ([1, 2], "ranking_incomplete"),
+        ([1, 1, 2], "ranking_invalid"),
+        ([1, 2, 9], "unknown_option"),
+        ("1,2,3", "ranking_invalid"),
+        ([1, 2, True], "ranking_invalid"),
+    ],
+)
+def test_a_ranking_ballot_that_is_no_order_of_the_options_is_refused_and_loses_nothing(client, ranking, code):
+    poll = new_ranking(client)["code"]
+    assert rank_as(client, poll, "ranker-ok", [3, 1, 2]).status == 200
+    response = rank_as(client, poll, "ranker-bad", ranking)
+    assert response.status == 422 and response.json["code"] == code, response.json
+    _, tally = client.get(f"/api/polls/{poll}/results")
+    assert tally.json["voters"] == 1 and [o["votes"] for o in tally.json["options"]] == [0, 0, 1]
+
+
+def test_the_runoff_eliminates_the_fewest_moves_their_ballots_and_says_how_a_tie_was_decided(client):
+    poll = new_ranking(client)["code"]
+    ballots = [[1, 2, 3]] * 3 + [[2, 3, 1]] * 2 + [[3, 2, 1]] * 2
+    for number, ranking in enumerate(ballots):
+        assert rank_as(client, poll, f"runoff-{number}", ranking).status == 200
+    _, tally = client.get(f"/api/polls/{poll}/results")
+    runoff = tally.json["runoff"]
+    assert "rankings" not in tally.json  # the count, never the ballots
+    first, second = runoff["rounds"]
+    assert [v["votes"] for v in first["votes"]] == [3, 2, 2]
+    # Bravo and Charlie tie for fewest in round one, with no earlier round: the one listed last goes.
+    assert first["eliminated"] == 3 and first["tie"] == {"options": [2, 3], "decided_by_round": None}
+    assert first["transfers"] == [{"option": 2, "votes": 2}]
+    assert [v["votes"] for v in second["votes"]] == [3, 4] and runoff["winner"] == 2
+    ranks = {rank["option"]: (rank["average_rank"], rank["borda"]) for rank in tally.json["ranks"]}
+    assert ranks == {1: (15 / 7, 6), 2: (12 / 7, 9), 3: (15 / 7, 6)}
+    assert [o["votes"] for o in tally.json["options"]] == [3, 2, 2]  # first preferences
+    _, projected = client.get(f"/p/{poll}/present")
+    assert projected.status == 200
+    assert "Round 1: Charlie is eliminated" in projected.text and "2 → Bravo" in projected.text
+    assert re.search(r'<tr data-option="3">.*?class="gone"', projected.text, re.S)  # out in round two
+
+
+def test_a_top_k_ranking_ranks_k_places_from_the_phones_order(client):
+    poll = new_ranking(client, options=("a", "b", "c", "d"), top=2)["code"]
+    cookie = {"Cookie": f"polls_voter={named_voter(client, 'top-k')}", "HX-Request": "true"}
+    _, page = client.get(f"/p/{poll}", headers=cookie)
+    assert page.text.count('name="ranking"') == 4 and page.text.count("unranked") == 2
+    _, voted = client.post(f"/p/{poll}/vote", data={"ranking": ["4", "2", "1", "3"]}, headers=cookie)
+    assert voted.status == 200
+    _, tally = client.get(f"/api/polls/{poll}/results")
+    assert [v["votes"] for v in tally.json["runoff"]["rounds"][0]["votes"]] == [0, 0, 0, 1]
+    assert tally.json["runoff"]["winner"] == 4
+
+
+async def count_from_ballots(database_url: str, code: str) -> dict:
+    """The runoff recounted from the stored ballots, not from the snapshot."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        poll = await connection.fetchval("SELECT id FROM polls WHERE code = $1", code)
+        ballots = await connection.fetch("SELECT option_ids FROM ballots WHERE poll_id = $1", poll)
+        ids = [row["id"] for row in await connection.fetch("SELECT id FROM options WHERE poll_id = $1", poll)]
+    finally:
+        await connection.close()
+    return instant_runoff(sorted(ids), [tuple(row["option_ids"]) for row in ballots]).as_dict()
+
+
+async def test_concurrent_rankings_and_changes_through_both_replicas_count_as_the_ballots(
+    replicas, database_url
+):
+    one, two = replicas
+    options = ("North", "East", "South", "West", "Centre")
+    code = (await create_poll(one.url, "Where to meet?", options, kind="ranking"))["code"]
+    orders = [[1, 2, 3, 4, 5], [2, 1, 5, 4, 3], [3, 5, 1, 2, 4], [5, 4, 3, 2, 1], [2, 3, 4, 5, 1]]
+    async with httpx.AsyncClient(base_url=one.url) as first, httpx.AsyncClient(base_url=two.url) as second:
+        voters = [await new_voter(first) for _ in range(100)]
+
+        async def ranking(http: httpx.AsyncClient, voter: str, order: list[int]) -> None:
+            response = await http.post(f"/api/polls/{code}/votes", json={"voter": voter, "ranking": order})
+            assert response.status_code == 200, response.text
+
+        async with websockets.connect(f"{two.ws_url}/api/polls/{code}/live") as screen:
+            await asyncio.gather(
+                *(ranking((first, second)[i % 2], v, orders[i % 5]) for i, v in enumerate(voters))
+            )
+            await asyncio.gather(
+                *(
+                    ranking((second, first)[i % 2], v, orders[(i + 2) % 5])
+                    for i, v in enumerate(voters)
+                    if i % 4 == 0
+                )
+            )
+            truth = await results(one.url, code)
+            async with asyncio.timeout(10):
+                while (pushed := json.loads(await screen.recv())).get("version") != truth["version"]:
+                    pass
+    assert truth["voters"] == 100
+    assert truth["runoff"] == await count_from_ballots(database_url, code)
+    assert pushed["runoff"] == truth["runoff"] and "rankings" not in pushed
+
+
+def test_the_export_has_a_row_per_round_and_continuing_option(client):
+    questions = [{"question": "Order", "options": ["a", "b", "c"], "kind": "ranking"}]
+    _, created = client.post("/api/events", json={"title": "Export", "questions": questions})
+    event = created.json
+    code = event["questions"][0]["code"]
+    client.put(f"/api/events/{event['code']}/live", json={"question": code}, headers=auth(event))
+    for number, order in enumerate(([1, 2, 3], [2, 1, 3], [3, 1, 2])):
+        assert rank_as(client, code, f"export-{number}", order).status == 200
+    _, exported = client.get(f"/api/events/{event['code']}/export.json", headers=auth(event))
+    rows = [(r["value"], r["option"], r["votes"]) for r in exported.json["rows"]]
+    assert rows == [(1, "a", 1), (1, "b", 1), (1, "c", 1), (2, "a", 2), (2, "b", 1)]
