@@ -1,6 +1,6 @@
 """scripts/bench SECTION... [--quick] [--keep-web1]: benchmark the running native stack.
 
-Sections: throughput, latency, capacity, memory, failover, or all (memory first, on a restarted web-1;
+Sections: throughput, kinds, latency, capacity, memory, failover, or all (memory first, on a restarted web-1;
 failover last, as it kills and restarts web-1). Prints a table, writes bench/results/<UTC>.json
 and latest.json, and plots bench/results/latency.png when latency or capacity ran.
 """
@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from bench import api, env, report, targets
-from bench.sections import capacity, failover, latency, memory, throughput
+from bench.sections import capacity, failover, kinds, latency, memory, throughput
 from bench.settings import FULL, HOST, QUICK, RESULTS_DIR, Sizes, Stack
 
-ORDER = ("memory", "throughput", "latency", "capacity", "failover")
+ORDER = ("memory", "throughput", "kinds", "latency", "capacity", "failover")
 DIRECT = {"latency", "capacity", "memory"}  # sections that connect to the replicas themselves
 
 Runner = Callable[[Stack, Sizes, Path, argparse.Namespace], dict[str, Any]]
 RUNNERS: dict[str, Runner] = {
     "throughput": lambda stack, sizes, work, args: throughput.run(stack, sizes, work),
+    "kinds": lambda stack, sizes, work, args: kinds.run(stack, sizes, work),
     "latency": lambda stack, sizes, work, args: latency.run(stack, sizes, work, args.quick),
     "capacity": lambda stack, sizes, work, args: capacity.run(stack, sizes, work, args.quick),
     "memory": lambda stack, sizes, work, args: memory.run(
@@ -45,7 +46,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         nargs="+",
         choices=[*ORDER, "all"],
         metavar="SECTION",
-        help="throughput, latency, capacity, memory, failover or all",
+        help="throughput, kinds, latency, capacity, memory, failover or all",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a short smoke run of each section (~1 min for all)"

@@ -47,8 +47,12 @@ def healthz(base: str, timeout: float = 2.0) -> dict[str, Any]:
         raise StackDown(f"{base}/healthz does not answer ({exc})") from None
 
 
-def create_poll(base: str, label: str, options: int = 4) -> PollRef:
-    body = {"question": f"bench: {label}"[:300], "options": [f"option {i + 1}" for i in range(options)]}
+def create_poll(base: str, label: str, options: int = 4, **settings: Any) -> PollRef:
+    body = {
+        "question": f"bench: {label}"[:300],
+        "options": [f"option {i + 1}" for i in range(options)],
+        **settings,
+    }
     poll = _call(f"{base}/api/polls", body)
     return PollRef(code=poll["code"], option_ids=tuple(o["id"] for o in poll["options"]))
 

@@ -57,6 +57,22 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
     if "error" in r:
         return [f"  FAILED: {r['error']}"]
     lines: list[str] = []
+    if name == "kinds":
+        for kind in ("single", "scale", "ranking"):
+            w = r[kind]
+            lines.append(
+                f"  wrk, one {kind} poll: {_fmt(w['ok_per_s'])} committed votes/s "
+                f"(p50 {_fmt(w['latency']['p50_ms'])} ms, p99 {_fmt(w['latency']['p99_ms'])} ms), "
+                f"non-200 {w['other_status']}; database {w['database_voters']:,} voters vs "
+                f"{w['ok']:,} 200s {'✓' if w['database_check']['ok'] else '✗'}"
+            )
+        rc = r["ranking_recount"]
+        lines.append(
+            f"  ranking recount, {rc['ballots']:,} ballots over {rc['options']} options "
+            f"({rc['distinct_rankings']:,} different orders): {_fmt(rc['recount_ms_median'])} ms median "
+            f"(query {_fmt(rc['query_ms_median'])} ms + count {_fmt(rc['count_ms_median'])} ms), "
+            f"max {_fmt(rc['recount_ms_max'])} ms of {rc['runs']}"
+        )
     if name == "throughput":
         for key, label in (("one_poll", "one poll"), ("ten_polls", "ten polls")):
             w = r[key]

@@ -70,9 +70,15 @@ def _losses(f: dict[str, Any]) -> tuple[str, bool]:
     return f"{lost} / {dup} / {errors}", lost == dup == errors == 0
 
 
+def _recount(kinds: dict[str, Any]) -> tuple[str, bool]:
+    recount = kinds["ranking_recount"]["recount_ms_median"]
+    return f"{recount} ms", recount < 20
+
+
 TARGETS: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[str, bool]]]] = [
     ("throughput", "committed votes/s vs ceiling (one poll)", "≥ 0.5", _ratio),
     ("throughput", "vote p99 at 2,000 votes/s (open loop)", "< 50 ms", _paced),
+    ("kinds", "a ranking's recount, 10,000 ballots over 10 options", "< 20 ms", _recount),
     ("latency", "vote-to-screen p99, 1,000 subscribers, 1,000 votes/s", "< 150 ms", _point(1_000, 150)),
     ("latency", "vote-to-screen p99, 10,000 subscribers, 1,000 votes/s", "< 500 ms", _point(10_000, 500)),
     ("capacity", "subscribers per replica, 95 % within 500 ms", "≥ 10,000", _capacity),

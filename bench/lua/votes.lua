@@ -1,7 +1,8 @@
 -- wrk script: POST /api/polls/{code}/votes with a voter id of its own per request.
 -- Arguments after `--`: a file of voter ids, one per line (bench.voter_ids signs them with the stack's key),
 -- the number of wrk threads (each takes every n-th line from its own offset, wrapping around at the end),
--- then one CODE:ID,ID,... per poll (requests go round-robin over them).
+-- then one CODE:ID,ID,... per poll (requests go round-robin over them), KIND@CODE:ID,... for a kind whose
+-- ballot is no choice: scale (a rating from 1 to 5 per statement) or ranking (the options in an order).
 -- done() prints one line "BENCH {json}" with 200s and other statuses counted apart, and latency in us.
 local threads = {}
 local polls = {}
@@ -22,12 +23,12 @@ function init(args)
   end
   nthreads = tonumber(args[2])
   for i = 3, #args do
-    local code, ids = args[i]:match("^([^:]+):(.+)$")
+    local kind, code, ids = args[i]:match("^(%a*)@?([^:@]+):(.+)$")
     local options = {}
     for option in ids:gmatch("%d+") do
       table.insert(options, option)
     end
-    table.insert(polls, { path = "/api/polls/" .. code .. "/votes", options = options })
+    table.insert(polls, { path = "/api/polls/" .. code .. "/votes", options = options, kind = kind })
   end
 end
 
@@ -37,7 +38,22 @@ function request()
   local option = poll.options[(counter % #poll.options) + 1]
   -- Threads interleave: with two, thread 1 takes lines 1, 3, 5..., thread 2 lines 2, 4, 6...
   local voter = voters[((counter - 1) * nthreads + (id - 1)) % #voters + 1]
-  local body = string.format('{"voter":"%s","options":[%s]}', voter, option)
+  local body
+  if poll.kind == "scale" then
+    local ratings = {}
+    for i, statement in ipairs(poll.options) do
+      table.insert(ratings, string.format('"%s":%d', statement, (counter + i) % 5 + 1))
+    end
+    body = string.format('{"voter":"%s","ratings":{%s}}', voter, table.concat(ratings, ","))
+  elseif poll.kind == "ranking" then
+    local order, n = {}, #poll.options
+    for i = 0, n - 1 do
+      table.insert(order, poll.options[(counter + i) % n + 1])
+    end
+    body = string.format('{"voter":"%s","ranking":[%s]}', voter, table.concat(order, ","))
+  else
+    body = string.format('{"voter":"%s","options":[%s]}', voter, option)
+  end
   return wrk.format("POST", poll.path, { ["Content-Type"] = "application/json" }, body)
 end
 

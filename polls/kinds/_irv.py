@@ -44,7 +44,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TIE_RULE", "Count", "Round", "Tie", "average_rank", "borda", "instant_runoff"]
+__all__ = [
+    "TIE_RULE",
+    "Count",
+    "Round",
+    "Tie",
+    "average_rank",
+    "average_rank_of_places",
+    "borda",
+    "borda_of_places",
+    "count_groups",
+    "instant_runoff",
+    "places_of",
+]
 
 # The name of the tie rule above, carried with every count so that a view can explain it.
 TIE_RULE = "fewest_in_earlier_rounds_then_listed_last"
@@ -118,8 +130,12 @@ class Count:
 def instant_runoff(options: Sequence[int], ballots: Iterable[Ranking]) -> Count:
     """Count the ballots by instant runoff, round by round (the rules and the tie rule: the module's
     docstring). `options` in the question's order, which the tie rule's last resort reads. Ballots already
-    grouped (ranking -> how many, as SQL's GROUP BY gives them) go in as `Counter(groups).elements()`."""
-    groups = Counter(ballots)
+    grouped (ranking -> how many, as SQL's GROUP BY gives them) go to count_groups."""
+    return count_groups(options, Counter(ballots))
+
+
+def count_groups(options: Sequence[int], groups: Mapping[Ranking, int]) -> Count:
+    """instant_runoff of ballots grouped by ranking (each ranking once, with how many ballots gave it)."""
     continuing = set(options)
     votes = dict.fromkeys(options, 0)
     # Each continuing option's groups of ballots: (ranking, how many ballots, where in it they count now).
@@ -141,7 +157,7 @@ def instant_runoff(options: Sequence[int], ballots: Iterable[Ranking]) -> Count:
         leader = max(standing, key=standing.__getitem__, default=None)
         if leader is None or 2 * standing[leader] > total or total == 0:
             rounds.append(Round(len(rounds) + 1, standing, exhausted))
-            return Count(groups.total(), tuple(rounds), leader if total else None)
+            return Count(sum(groups.values()), tuple(rounds), leader if total else None)
         loser, tie = _loser(standing, rounds, options)
         continuing.remove(loser)
         moved: Counter[int] = Counter()
@@ -181,14 +197,24 @@ def _loser(
 
 def borda(options: Sequence[int], ballots: Iterable[Ranking]) -> dict[int, int]:
     """Each option's Borda points: n-1 for a first choice ... 0 from a ballot that leaves it unranked."""
+    return borda_of_places(options, places_of(options, Counter(ballots)))
+
+
+def borda_of_places(options: Sequence[int], places: Sequence[Mapping[int, int]]) -> dict[int, int]:
+    """borda, from the ballots' places (places_of)."""
     top = len(options) - 1
-    places = _places(options, ballots)
     return {option: sum((top - at) * place[option] for at, place in enumerate(places)) for option in options}
 
 
 def average_rank(options: Sequence[int], ballots: Iterable[Ranking]) -> dict[int, float | None]:
     """Each option's mean position (1 for first) on the ballots that rank it; None if none does."""
-    places = _places(options, ballots)
+    return average_rank_of_places(options, places_of(options, Counter(ballots)))
+
+
+def average_rank_of_places(
+    options: Sequence[int], places: Sequence[Mapping[int, int]]
+) -> dict[int, float | None]:
+    """average_rank, from the ballots' places (places_of)."""
     averages: dict[int, float | None] = {}
     for option in options:
         ranked_by = sum(place[option] for place in places)
@@ -197,13 +223,13 @@ def average_rank(options: Sequence[int], ballots: Iterable[Ranking]) -> dict[int
     return averages
 
 
-def _places(options: Sequence[int], ballots: Iterable[Ranking]) -> list[dict[int, int]]:
-    """For each position on a ballot (first, second...), how many ballots rank each option there; a ballot
-    read as the module's docstring says (ids that are no option left out, an option ranked twice kept where
-    it first appears)."""
+def places_of(options: Sequence[int], groups: Mapping[Ranking, int]) -> list[dict[int, int]]:
+    """For each position on a ballot (first, second...), how many ballots rank each option there, from the
+    ballots grouped by ranking; a ballot read as the module's docstring says (ids that are no option left
+    out, an option ranked twice kept where it first appears)."""
     known = set(options)
     places = [dict.fromkeys(options, 0) for _ in options]
-    for ranking, weight in Counter(ballots).items():
+    for ranking, weight in groups.items():
         distinct = set(ranking)
         if len(distinct) != len(ranking) or not distinct <= known:
             ranking = tuple(dict.fromkeys(option for option in ranking if option in known))

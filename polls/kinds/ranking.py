@@ -4,10 +4,11 @@ the ranking, most preferred first; changing it replaces it.
 Counted two ways, live: the instant-runoff count round by round (polls/kinds/_irv.py: who is eliminated,
 where their ballots went, until one option has a majority of the continuing ballots; its tie rule is
 shown with it), and the average rank with the Borda points beside it. In the database, in the ballot's own
-statement: the ballot (a row of `ballots`, its option_ids the ranking in order) and each option's counter of
-first preferences, moved by the change each ballot makes. The runoff is recounted from the ballots for each
-new version, grouped by ranking in SQL (identical rankings are one row with their number): about 11 ms for
-10,000 ballots over 10 options, every ballot a different order (see _irv.py and scripts/bench).
+statement: the ballot (a row of `ballots`, its option_ids the ranking in order), each option's counter of
+first preferences, and its counters per place (`ranking_places`), moved by the change each ballot makes;
+Borda points and average ranks come from those counters. The runoff is recounted from the ballots for each
+new version, grouped by ranking in SQL (identical rankings are one row with their number); scripts/bench
+kinds measures it for 10,000 ballots over 10 options, every ballot a different order.
 
 The snapshot read from the database carries the grouped rankings; the kind turns them into the count, and
 only the count (rounds, points, ranks) goes on to the API, the bus and every screen, never a ballot."""
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, InvalidInput
-from polls.kinds._irv import average_rank, borda, instant_runoff
+from polls.kinds._irv import average_rank_of_places, borda_of_places, count_groups
 from polls.kinds._snapshot import COUNT_VOTERS, OPTIONS_JSON, ExportLine, OptionResult, Tally, option_results
 from polls.kinds.choice import OPTIONS_RANGE
 from polls.text import whole_number
@@ -37,23 +38,40 @@ WITH incoming AS (
     ON CONFLICT (poll_id, voter)
     DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
 ), delta AS (
-    SELECT id, sum(change)::integer AS change FROM (
-        SELECT ranking[1] AS id, 1 AS change FROM incoming
+    SELECT option_id, place::integer AS place, sum(change)::integer AS change FROM (
+        SELECT r.option_id, r.place, 1 AS change
+        FROM incoming, unnest(incoming.ranking) WITH ORDINALITY AS r (option_id, place)
         UNION ALL
-        SELECT ranking[1], -1 FROM previous
-    ) AS changes GROUP BY id HAVING sum(change) <> 0
+        SELECT r.option_id, r.place, -1
+        FROM previous, unnest(previous.ranking) WITH ORDINALITY AS r (option_id, place)
+    ) AS changes GROUP BY option_id, place HAVING sum(change) <> 0
+), placed AS (
+    -- As a scale's counters: a first ballot at a place inserts its counter, a change moves an existing one.
+    INSERT INTO ranking_places (poll_id, option_id, place, votes)
+    SELECT $1, option_id, place, greatest(change, 0) FROM delta
+    ON CONFLICT (poll_id, option_id, place) DO UPDATE SET votes = ranking_places.votes + (
+        SELECT d.change FROM delta d WHERE d.option_id = EXCLUDED.option_id AND d.place = EXCLUDED.place
+    )
 ), counted AS (
     UPDATE options SET votes = options.votes + delta.change
-    FROM delta WHERE options.poll_id = $1 AND options.id = delta.id
+    FROM delta WHERE options.poll_id = $1 AND options.id = delta.option_id AND delta.place = 1
 )
 {COUNT_VOTERS}
 """
 
-# The snapshot as the database reads it: the options with their first preferences, and the ballots grouped
-# by ranking ([[ranking], number], ...), from which the kind counts.
+# The snapshot as the database reads it: the options with their first preferences, each option's count of
+# ballots per place, and the ballots grouped by ranking ([[ranking], number], ...) for the runoff.
 TALLY = f"""jsonb_build_object(
     'options', {OPTIONS_JSON},
     'ranked', p.max_choices,
+    'places', (
+        SELECT jsonb_agg(jsonb_build_object('option', o.id, 'counts', (
+            SELECT jsonb_agg(coalesce(c.votes, 0) ORDER BY n)
+            FROM generate_series(1, p.max_choices) AS n
+            LEFT JOIN ranking_places c ON c.poll_id = p.id AND c.option_id = o.id AND c.place = n
+        )) ORDER BY o.id)
+        FROM options o WHERE o.poll_id = p.id
+    ),
     'rankings', (
         SELECT coalesce(jsonb_agg(jsonb_build_array(g.option_ids, g.ballots)), '[]')
         FROM (
@@ -63,13 +81,16 @@ TALLY = f"""jsonb_build_object(
 )"""
 
 
-def count(options: tuple[OptionResult, ...], rankings: list[list[Any]]) -> dict[str, Any]:
-    """The kind's figures from the grouped rankings: the runoff, Borda points and average ranks."""
+def count(options: tuple[OptionResult, ...], places: list[Any], rankings: list[list[Any]]) -> dict[str, Any]:
+    """The kind's figures: the runoff from the grouped rankings, Borda points and average ranks from the
+    places' counters."""
     ids = [option.id for option in options]
-    ballots = [tuple(int(i) for i in ranking) for ranking, number in rankings for _ in range(int(number))]
-    points, ranks = borda(ids, ballots), average_rank(ids, ballots)
+    groups = {tuple(ranking): int(number) for ranking, number in rankings}
+    counts = {int(p["option"]): [int(c) for c in p["counts"]] for p in places}
+    by_place = [{option: counts[option][at] for option in ids} for at in range(len(counts[ids[0]]))]
+    points, ranks = borda_of_places(ids, by_place), average_rank_of_places(ids, by_place)
     return {
-        "runoff": instant_runoff(ids, ballots).as_dict(),
+        "runoff": count_groups(ids, groups).as_dict(),
         "ranks": [{"option": i, "average_rank": ranks[i], "borda": points[i]} for i in ids],
     }
 
@@ -84,7 +105,7 @@ class Ranking:
     tally_sql: str = TALLY
     options_range: tuple[int, int] = OPTIONS_RANGE
     form_fields: tuple[str, ...] = ("top",)
-    tables: tuple[str, ...] = ()  # its ballots are the rankings; first preferences are the options' counters
+    tables: tuple[str, ...] = ("ranking_places",)
 
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
         """top: how many options a ballot ranks, 2 to all of them (all if not given)."""
@@ -146,7 +167,7 @@ class Ranking:
     def read_tally(self, data: Mapping[str, Any]) -> Tally:
         options = option_results(data)
         if "rankings" in data:  # from the database: count now
-            figures = count(options, data["rankings"])
+            figures = count(options, data["places"], data["rankings"])
         else:  # from the bus or an API client: already counted
             figures = {"runoff": data["runoff"], "ranks": data["ranks"]}
         return options, {"ranked": int(data["ranked"]), **figures}

@@ -18,7 +18,7 @@ from polls.voters import VoterIds
 from polls.web.errors import wants_json
 from polls.web.forms import Draft, Form, ballot_form, event_drafts, event_form, form_number, question_form
 from polls.web.idempotency import Idempotency
-from polls.web.pages import keep_voter, presenters_items, voter_of
+from polls.web.pages import keep_voter, phone_page, presenters_items, voter_of
 from polls.web.render import Templates, absolute_url, qr_svg, url
 from polls.web.security import admin_token, remember_admin
 
@@ -112,10 +112,9 @@ async def participant(
     chosen: tuple[int, ...] = ()
     if view.question is not None:
         chosen = await polls.choices_of(view.question.code, voter)
-    response = templates.respond(
-        request, "event_participant.html", view=view, chosen=chosen, voted=bool(chosen)
+    return phone_page(
+        request, templates, voter, "event_participant.html", view=view, chosen=chosen, voted=bool(chosen)
     )
-    return keep_voter(request, response, voter)
 
 
 @event_pages.post("/e/<code:str>/vote")
@@ -139,10 +138,10 @@ async def vote(
     if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer
         participant = url(request, "event_pages.participant", code=event.code)
         return keep_voter(request, redirect(participant, status=303), voter)
-    response = templates.respond(
-        request, "_event_vote_received.html", question=question, chosen=ballot.option_ids
+    received = ballot.option_ids
+    return phone_page(
+        request, templates, voter, "_event_vote_received.html", question=question, chosen=received
     )
-    return keep_voter(request, response, voter)
 
 
 @event_pages.get("/e/<code:str>/present")

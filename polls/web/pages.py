@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw, redirect
@@ -30,6 +31,13 @@ def voter_of(request: Request, voter_ids: VoterIds) -> str:
     browser refused."""
     cookie = request.cookies.get(VOTER_COOKIE)
     return cookie if isinstance(cookie, str) and voter_ids.issued(cookie) else voter_ids.issue()
+
+
+def phone_page(
+    request: Request, templates: Templates, voter: str, page: str, fragment: str | None = None, **context: Any
+) -> HTTPResponse:
+    """A phone's page (or its fragment), the phone's voter id kept in its cookie."""
+    return keep_voter(request, templates.respond(request, page, fragment, **context), voter)
 
 
 def keep_voter(request: Request, response: HTTPResponse, voter: str) -> HTTPResponse:
@@ -104,8 +112,7 @@ async def vote_page(
     poll = await polls.standalone_poll(code)
     voter = voter_of(request, voter_ids)
     chosen = await polls.choices_of(poll.code, voter)
-    response = templates.respond(request, "vote.html", poll=poll, chosen=chosen, message=None)
-    return keep_voter(request, response, voter)
+    return phone_page(request, templates, voter, "vote.html", poll=poll, chosen=chosen, message=None)
 
 
 @pages.post("/p/<code:str>/vote")
@@ -127,8 +134,10 @@ async def vote(
             raise
         if isinstance(refused, PollClosed):
             poll = replace(poll, status="closed")
-        response = templates.respond(
+        return phone_page(
             request,
+            templates,
+            voter,
             "vote.html",
             "_ballot.html",
             status=refused.status_code,
@@ -137,11 +146,10 @@ async def vote(
             message=None,
             error=refused,
         )
-        return keep_voter(request, response, voter)
-    response = templates.respond(
-        request, "vote.html", "_ballot.html", poll=poll, chosen=ballot.option_ids, message="received"
+    received = ballot.option_ids
+    return phone_page(
+        request, templates, voter, "vote.html", "_ballot.html", poll=poll, chosen=received, message="received"
     )
-    return keep_voter(request, response, voter)
 
 
 @pages.get("/p/<code:str>/present")

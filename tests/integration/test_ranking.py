@@ -14,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from polls.kinds._irv import instant_runoff
+from polls.kinds._irv import borda, instant_runoff
 from tests.api_client import create_poll, results
 from tests.integration.events import auth
 from tests.voters import named_voter, new_voter
@@ -103,8 +103,8 @@ def test_a_top_k_ranking_ranks_k_places_from_the_phones_order(client):
     assert tally.json["runoff"]["winner"] == 4
 
 
-async def count_from_ballots(database_url: str, code: str) -> dict:
-    """The runoff recounted from the stored ballots, not from the snapshot."""
+async def count_from_ballots(database_url: str, code: str) -> tuple[dict, dict]:
+    """The runoff and the Borda points recounted from the stored ballots, not from the snapshot."""
     connection = await asyncpg.connect(database_url)
     try:
         poll = await connection.fetchval("SELECT id FROM polls WHERE code = $1", code)
@@ -112,7 +112,8 @@ async def count_from_ballots(database_url: str, code: str) -> dict:
         ids = [row["id"] for row in await connection.fetch("SELECT id FROM options WHERE poll_id = $1", poll)]
     finally:
         await connection.close()
-    return instant_runoff(sorted(ids), [tuple(row["option_ids"]) for row in ballots]).as_dict()
+    rankings = [tuple(row["option_ids"]) for row in ballots]
+    return instant_runoff(sorted(ids), rankings).as_dict(), borda(sorted(ids), rankings)
 
 
 async def test_concurrent_rankings_and_changes_through_both_replicas_count_as_the_ballots(
@@ -145,7 +146,9 @@ async def test_concurrent_rankings_and_changes_through_both_replicas_count_as_th
                 while (pushed := json.loads(await screen.recv())).get("version") != truth["version"]:
                     pass
     assert truth["voters"] == 100
-    assert truth["runoff"] == await count_from_ballots(database_url, code)
+    runoff, points = await count_from_ballots(database_url, code)
+    assert truth["runoff"] == runoff
+    assert {rank["option"]: rank["borda"] for rank in truth["ranks"]} == points
     assert pushed["runoff"] == truth["runoff"] and "rankings" not in pushed
 
 

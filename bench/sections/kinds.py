@@ -1,0 +1,128 @@
+"""Section kinds: what each question kind costs.
+
+- the vote rate of each kind, the same wrk closed loop as the throughput section (a new voter id per request,
+  one poll of 4 options or statements): single choice, a 1-5 scale with 4 statements, a ranking of 4;
+  the database's voters must match the 200s, as there.
+- a ranking's recount: 10,000 ballots over 10 options (random orders, nearly all different: the worst case
+  for grouping), stored straight into PostgreSQL; then the snapshot a replica reads after each commit (the
+  one results query, which groups the ballots by ranking, and the kind's count) timed 20 times, with the
+  query and the count apart. Target: under 20 ms per recount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench import api
+from bench.procs import CpuMeter, with_clients
+from bench.sections.watching import server_pids
+from bench.settings import WRK_CONNECTIONS, WRK_IDS_PER_S, WRK_THREADS, Sizes, Stack
+from bench.voter_ids import voter_key, write_ids
+from bench.wrk import run_wrk
+from polls.kinds import KINDS, RESULTS
+
+RECOUNT_BALLOTS, RECOUNT_OPTIONS, RECOUNT_RUNS = 10_000, 10, 20
+
+KIND_POLLS: dict[str, dict[str, Any]] = {
+    "single": {},
+    "scale": {"kind": "scale", "min": 1, "max": 5},
+    "ranking": {"kind": "ranking"},
+}
+
+
+def vote_rate(stack: Stack, kind: str, seconds: int, workdir: Path) -> dict[str, Any]:
+    poll = api.create_poll(stack.url, f"kinds, {kind}", 4, **KIND_POLLS[kind])
+    tag = uuid.uuid4().hex[:8]
+    ids = write_ids(
+        workdir / f"kind-voters-{tag}.txt", voter_key(stack.database_url), tag, WRK_IDS_PER_S * seconds
+    )
+    target = f"{kind}@{poll.code}" if KIND_POLLS[kind] else poll.code
+    meter = CpuMeter.of(server_pids(stack))
+    meter.start()
+    result = run_wrk(
+        stack.url,
+        "votes.lua",
+        [str(ids), str(WRK_THREADS), f"{target}:{','.join(map(str, poll.option_ids))}"],
+        seconds,
+    )
+    result["cpu_percent"] = with_clients(meter.stop(), {"wrk": result.pop("wrk_cpu_percent")})
+    voters = api.results(stack.url, poll.code)["voters"]
+    in_flight = voters - result["ok"]
+    result["database_voters"] = voters
+    result["database_check"] = {
+        "committed_beyond_200s": in_flight,
+        "ok": 0 <= in_flight <= WRK_CONNECTIONS,
+        "rule": f"database voters - 200s between 0 and {WRK_CONNECTIONS} (requests in flight at the stop)",
+    }
+    return result
+
+
+async def _recount(stack: Stack) -> dict[str, Any]:
+    poll = api.create_poll(stack.url, "kinds, a ranking's recount", RECOUNT_OPTIONS, kind="ranking")
+    rng = random.Random(11)
+    orders = [rng.sample(poll.option_ids, len(poll.option_ids)) for _ in range(RECOUNT_BALLOTS)]
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        poll_id = await connection.fetchval("SELECT id FROM polls WHERE code = $1", poll.code)
+        # Straight into the tables, as the ranking's upsert would leave them: the ballots, first preferences,
+        # the counters per place.
+        await connection.copy_records_to_table(
+            "ballots",
+            records=[(poll_id, f"bench-{i}", order) for i, order in enumerate(orders)],
+            columns=["poll_id", "voter", "option_ids"],
+        )
+        firsts: dict[int, int] = {}
+        for order in orders:
+            firsts[order[0]] = firsts.get(order[0], 0) + 1
+        await connection.executemany(
+            "UPDATE options SET votes = $3 WHERE poll_id = $1 AND id = $2",  # first preferences
+            [(poll_id, option, votes) for option, votes in firsts.items()],
+        )
+        await connection.execute(
+            """INSERT INTO ranking_places (poll_id, option_id, place, votes)
+               SELECT $1, r.option_id, r.place, count(*)
+               FROM ballots b, unnest(b.option_ids) WITH ORDINALITY AS r (option_id, place)
+               WHERE b.poll_id = $1 GROUP BY r.option_id, r.place""",
+            poll_id,
+        )
+        await connection.execute("UPDATE polls SET voters = $2 WHERE id = $1", poll_id, RECOUNT_BALLOTS)
+        distinct = await connection.fetchval(
+            "SELECT count(DISTINCT option_ids) FROM ballots WHERE poll_id = $1", poll_id
+        )
+        kind = KINDS["ranking"]
+        query_ms, count_ms = [], []
+        for _ in range(RECOUNT_RUNS):
+            started = time.perf_counter()
+            row = await connection.fetchrow(RESULTS, poll.code)
+            read = time.perf_counter()
+            kind.read_tally(json.loads(row["tally"]))
+            query_ms.append((read - started) * 1000)
+            count_ms.append((time.perf_counter() - read) * 1000)
+    finally:
+        await connection.close()
+    total = [q + c for q, c in zip(query_ms, count_ms, strict=True)]
+    return {
+        "ballots": RECOUNT_BALLOTS,
+        "options": RECOUNT_OPTIONS,
+        "distinct_rankings": distinct,
+        "runs": RECOUNT_RUNS,
+        "query_ms_median": round(statistics.median(query_ms), 2),
+        "count_ms_median": round(statistics.median(count_ms), 2),
+        "recount_ms_median": round(statistics.median(total), 2),
+        "recount_ms_max": round(max(total), 2),
+    }
+
+
+def run(stack: Stack, sizes: Sizes, workdir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {kind: vote_rate(stack, kind, sizes.wrk_seconds, workdir) for kind in KIND_POLLS}
+    out["ranking_recount"] = asyncio.run(_recount(stack))
+    return out
