@@ -23,7 +23,11 @@ function init(args)
   end
   nthreads = tonumber(args[2])
   for i = 3, #args do
-    local kind, code, ids = args[i]:match("^(%a*)@?([^:@]+):(.+)$")
+    local spec, kind = args[i], ""
+    if spec:find("@", 1, true) then
+      kind, spec = spec:match("^(%a+)@(.+)$")
+    end
+    local code, ids = spec:match("^([^:]+):(.+)$")
     local options = {}
     for option in ids:gmatch("%d+") do
       table.insert(options, option)

@@ -163,3 +163,31 @@ def test_the_export_has_a_row_per_round_and_continuing_option(client):
     _, exported = client.get(f"/api/events/{event['code']}/export.json", headers=auth(event))
     rows = [(r["value"], r["option"], r["votes"]) for r in exported.json["rows"]]
     assert rows == [(1, "a", 1), (1, "b", 1), (1, "c", 1), (2, "a", 2), (2, "b", 1)]
+
+
+def test_a_new_round_and_a_delete_of_a_ranking_undo_to_the_same_count(client):
+    _, created = client.post(
+        "/api/events",
+        json={
+            "title": "Undo",
+            "questions": [{"question": "Order", "options": ["a", "b", "c"], "kind": "ranking"}],
+        },
+    )
+    event = created.json
+    code, base = event["questions"][0]["code"], f"/api/events/{event['code']}"
+    client.put(f"{base}/live", json={"question": code}, headers=auth(event))
+    for number, order in enumerate(([1, 2, 3], [2, 1, 3], [3, 2, 1], [2, 3, 1])):
+        assert rank_as(client, code, f"undo-{number}", order).status == 200
+
+    def tally() -> dict:
+        _, response = client.get(f"/api/polls/{code}/results", headers=auth(event))
+        return {key: response.json[key] for key in ("voters", "runoff", "ranks", "options")}
+
+    before = tally()
+    client.post(f"{base}/questions/{code}/reset", headers=auth(event))
+    assert tally()["runoff"]["winner"] is None
+    client.post(f"{base}/undo", headers=auth(event))
+    assert tally() == before
+    client.delete(f"{base}/questions/{code}", headers=auth(event))
+    client.post(f"{base}/undo", headers=auth(event))
+    assert tally() == before
