@@ -59,7 +59,7 @@ class Draft:
     def value(self, name: str, default: str = "") -> str:
         return self.values.get(name) or default
 
-    def field(self, name: str) -> str:
+    def read(self, name: str) -> str:
         """Its fields as a submitted form's, by name: "kind", or one of its kind's settings."""
         return self.kind if name == "kind" else self.value(name)
 
@@ -123,7 +123,7 @@ def event_form(form: Form) -> dict[str, Any]:
         {
             "question": draft.question,
             "options": [line for line in draft.options.splitlines() if line.strip()],
-            **kind_settings(draft.field),
+            **kind_settings(draft.read),
             "visibility": draft.visibility,
         }
         for draft in event_drafts(form)
