@@ -140,6 +140,28 @@ def test_user_text_is_escaped_everywhere(client):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
+@pytest.mark.parametrize(
+    "kind",
+    [
+        {"kind": "scale", "min_label": "<i>low</i>", "max_label": "<img src=x onerror=alert(1)>"},
+        {"kind": "ranking"},
+    ],
+)
+def test_user_text_is_escaped_in_every_kind(client, kind):
+    body = {"question": "<script>alert(1)</script>", "options": ["<b>bold</b>", "plain"], **kind}
+    _, created = client.post("/api/polls", json=body)
+    code = created.json["code"]
+    voter = {"Cookie": f"polls_voter={named_voter(client, 'escaped-' + kind['kind'])}"}
+    answer = {"rating-1": "3", "rating-2": "4"} if kind["kind"] == "scale" else {"ranking": ["2", "1"]}
+    client.post(f"/p/{code}/vote", data=answer, headers=voter)
+    pages = [client.get(path, headers=voter)[1] for path in (f"/p/{code}", f"/p/{code}/present")]
+    for response in [*pages, admin_page(client, code, created.json["admin_token"])]:
+        assert response.status == 200
+        for raw in ("<script>alert(1)", "<b>bold</b>", "<i>low</i>", "<img src=x"):
+            assert raw not in response.text, (kind["kind"], raw)
+        assert "&lt;b&gt;bold&lt;/b&gt;" in response.text
+
+
 def test_a_vote_from_the_page_is_confirmed_and_can_be_changed(client):
     code = make_poll(client)["code"]
     cookie = {"Cookie": f"polls_voter={named_voter(client, 'browser-1')}"}
