@@ -6,7 +6,7 @@ polls.web turns them into answers (a JSON error, a fragment, a page, a websocket
 
 A message is written once, in English, marked with N_ (or NP_ for one that depends on a number), so that
 pybabel finds it (`-k NP_:1,2`) and the German catalog must translate it; a message's variable parts are
-%(name)s placeholders filled when it is shown. A placeholder's value marked with N_ is itself translated."""
+%(name)s fields filled when it is shown, and a field's value marked with N_ is itself translated."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class PollsError(Exception):
         super().__init__(self.text())
 
     def text(self, translations: Translations = ENGLISH) -> str:
-        """The message in the catalog's language, its placeholders filled (Phrase values translated too)."""
+        """The message in the catalog's language, its %(name)s fields filled (Phrase values translated too)."""
         if isinstance(self.message, Plural):
             count = self.count if self.count is not None else 0
             template = translations.ngettext(*self.message, count)
