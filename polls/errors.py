@@ -79,7 +79,7 @@ class PollsError(Exception):
         super().__init__(self.text())
 
     def text(self, translations: Translations = ENGLISH) -> str:
-        """The message in the catalog's language, its %(name)s fields filled (Phrase values translated too)."""
+        """The message in the catalog's language, its %(name)s fields filled (Phrase values translated)."""
         if isinstance(self.message, Plural):
             count = self.count if self.count is not None else 0
             template = translations.ngettext(*self.message, count)
