@@ -45,6 +45,36 @@ OPTIONS_JSON = """(
     FROM options o WHERE o.poll_id = p.id
 )"""
 
+
+def ballots_upserted(answer: str) -> str:
+    """The start of every kind's ballot upsert, in one statement with the rest: `incoming` (each voter of
+    the batch and the answer, as `answer`, from $2 and $3), `previous` (those voters' stored answers, the
+    same name) and `upserted` (the batch stored, one ballot per voter and question: a change replaces it)."""
+    return f"""WITH incoming AS (
+    SELECT voter, given::integer[] AS {answer} FROM unnest($2::text[], $3::text[]) AS t (voter, given)
+), previous AS (
+    SELECT b.voter, b.option_ids AS {answer} FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
+), upserted AS (
+    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, {answer} FROM incoming
+    ON CONFLICT (poll_id, voter)
+    DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
+)"""
+
+
+def counters_moved(table: str, delta: str, keys: Mapping[str, str], count: str = "votes") -> str:
+    """A CTE's statement moving a kind's counters in `table` (a row per question and `keys`: the table's
+    column -> the column of CTE `delta` that holds it) by `delta`'s `change`: a first count inserts its
+    counter, a change moves an existing one. A negative change always meets the row an earlier ballot made,
+    so the proposed row, clamped at 0, only has to pass the table's check."""
+    columns = ", ".join(keys)
+    matches = " AND ".join(f"d.{source} = EXCLUDED.{column}" for column, source in keys.items())
+    return f"""INSERT INTO {table} (poll_id, {columns}, {count})
+    SELECT $1, {", ".join(keys.values())}, greatest(change, 0) FROM {delta}
+    ON CONFLICT (poll_id, {columns}) DO UPDATE SET {count} = {table}.{count} + (
+        SELECT d.change FROM {delta} d WHERE {matches}
+    )"""
+
+
 # The end of every kind's ballot upsert (its CTEs `incoming` and `previous`): the question's voters, moved
 # by the batch (a new voter counts, a changed ballot does not).
 COUNT_VOTERS = """UPDATE polls

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, NP_, InvalidInput
-from polls.kinds._snapshot import COUNT_VOTERS, OPTIONS_JSON, ExportLine, OptionResult, Tally, option_results
+from polls.kinds._snapshot import (
+    COUNT_VOTERS,
+    OPTIONS_JSON,
+    ExportLine,
+    OptionResult,
+    Tally,
+    ballots_upserted,
+    option_results,
+)
 from polls.text import whole_number
 
 if TYPE_CHECKING:
@@ -23,15 +31,7 @@ MAX_CHOICES_NUMBER = N_("The maximum number of choices must be a whole number.")
 # option a ballot chooses, -1 for each option the voter's previous ballot had, never read-modify-write in
 # Python. The caller holds the question's row lock, so no other ballot of it changes in between.
 UPSERT_BALLOTS = f"""
-WITH incoming AS (
-    SELECT voter, choices::integer[] AS option_ids FROM unnest($2::text[], $3::text[]) AS t (voter, choices)
-), previous AS (
-    SELECT b.voter, b.option_ids FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
-), upserted AS (
-    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, option_ids FROM incoming
-    ON CONFLICT (poll_id, voter)
-    DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
-), delta AS (
+{ballots_upserted("option_ids")}, delta AS (
     SELECT id, sum(change)::integer AS change FROM (
         SELECT unnest(option_ids) AS id, 1 AS change FROM incoming
         UNION ALL

@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 from polls.errors import N_, InvalidInput
 from polls.kinds._irv import average_rank_of_places, borda_of_places, count_groups
-from polls.kinds._snapshot import COUNT_VOTERS, OPTIONS_JSON, ExportLine, OptionResult, Tally, option_results
+from polls.kinds._snapshot import (
+    COUNT_VOTERS,
+    OPTIONS_JSON,
+    ExportLine,
+    OptionResult,
+    Tally,
+    ballots_upserted,
+    counters_moved,
+    option_results,
+)
 from polls.kinds.choice import OPTIONS_RANGE
 from polls.text import whole_number
 
@@ -30,15 +39,7 @@ if TYPE_CHECKING:
     from polls.kinds import Field, Fields, Options
 
 UPSERT_BALLOTS = f"""
-WITH incoming AS (
-    SELECT voter, ranking::integer[] AS ranking FROM unnest($2::text[], $3::text[]) AS t (voter, ranking)
-), previous AS (
-    SELECT b.voter, b.option_ids AS ranking FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
-), upserted AS (
-    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, ranking FROM incoming
-    ON CONFLICT (poll_id, voter)
-    DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
-), delta AS (
+{ballots_upserted("ranking")}, delta AS (
     SELECT option_id, place::integer AS place, sum(change)::integer AS change FROM (
         SELECT r.option_id, r.place, 1 AS change
         FROM incoming, unnest(incoming.ranking) WITH ORDINALITY AS r (option_id, place)
@@ -47,12 +48,7 @@ WITH incoming AS (
         FROM previous, unnest(previous.ranking) WITH ORDINALITY AS r (option_id, place)
     ) AS changes GROUP BY option_id, place HAVING sum(change) <> 0
 ), placed AS (
-    -- As a scale's counters: a first ballot at a place inserts its counter, a change moves an existing one.
-    INSERT INTO ranking_places (poll_id, option_id, place, votes)
-    SELECT $1, option_id, place, greatest(change, 0) FROM delta
-    ON CONFLICT (poll_id, option_id, place) DO UPDATE SET votes = ranking_places.votes + (
-        SELECT d.change FROM delta d WHERE d.option_id = EXCLUDED.option_id AND d.place = EXCLUDED.place
-    )
+    {counters_moved("ranking_places", "delta", {"option_id": "option_id", "place": "place"})}
 ), counted AS (
     UPDATE options SET votes = options.votes + delta.change
     FROM delta WHERE options.poll_id = $1 AND options.id = delta.option_id AND delta.place = 1
@@ -61,11 +57,7 @@ WITH incoming AS (
         SELECT ranking, 1 AS change FROM incoming UNION ALL SELECT ranking, -1 FROM previous
     ) AS changes GROUP BY ranking HAVING sum(change) <> 0
 ), grouped AS (
-    INSERT INTO ranking_groups (poll_id, ranking, ballots)
-    SELECT $1, ranking, greatest(change, 0) FROM moved
-    ON CONFLICT (poll_id, ranking) DO UPDATE SET ballots = ranking_groups.ballots + (
-        SELECT m.change FROM moved m WHERE m.ranking = EXCLUDED.ranking
-    )
+    {counters_moved("ranking_groups", "moved", {"ranking": "ranking"}, count="ballots")}
 )
 {COUNT_VOTERS}
 """

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, InvalidInput
-from polls.kinds._snapshot import COUNT_VOTERS, OPTIONS_JSON, ExportLine, OptionResult, Tally, option_results
+from polls.kinds._snapshot import (
+    COUNT_VOTERS,
+    OPTIONS_JSON,
+    ExportLine,
+    OptionResult,
+    Tally,
+    ballots_upserted,
+    counters_moved,
+    option_results,
+)
 from polls.text import clean_text, whole_number
 
 if TYPE_CHECKING:
@@ -31,15 +40,7 @@ END_LABEL_MAX = 40
 END_LABEL = N_("A label of the scale's end")
 
 UPSERT_BALLOTS = f"""
-WITH incoming AS (
-    SELECT voter, ratings::integer[] AS ratings FROM unnest($2::text[], $3::text[]) AS t (voter, ratings)
-), previous AS (
-    SELECT b.voter, b.option_ids AS ratings FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
-), upserted AS (
-    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, ratings FROM incoming
-    ON CONFLICT (poll_id, voter)
-    DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
-), delta AS (
+{ballots_upserted("ratings")}, delta AS (
     SELECT statement::integer AS statement, value, sum(change)::integer AS change FROM (
         SELECT r.statement, r.value, 1 AS change
         FROM incoming, unnest(incoming.ratings) WITH ORDINALITY AS r (value, statement)
@@ -48,13 +49,7 @@ WITH incoming AS (
         FROM previous, unnest(previous.ratings) WITH ORDINALITY AS r (value, statement)
     ) AS changes GROUP BY statement, value HAVING sum(change) <> 0
 ), counted AS (
-    -- A step's first rating inserts its counter; a change moves an existing one (a negative change always
-    -- meets the row its earlier rating made: the proposed row, clamped at 0, only has to pass the check).
-    INSERT INTO scale_counts (poll_id, option_id, value, votes)
-    SELECT $1, statement, value, greatest(change, 0) FROM delta
-    ON CONFLICT (poll_id, option_id, value) DO UPDATE SET votes = scale_counts.votes + (
-        SELECT d.change FROM delta d WHERE d.statement = EXCLUDED.option_id AND d.value = EXCLUDED.value
-    )
+    {counters_moved("scale_counts", "delta", {"option_id": "statement", "value": "value"})}
 ), rated AS (
     UPDATE options SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
     WHERE poll_id = $1
