@@ -20,6 +20,13 @@ class StackDown(RuntimeError):
 class PollRef:
     code: str
     option_ids: tuple[int, ...]
+    kind: str = ""  # a kind whose ballot is no choice ("scale", "ranking"): votes.lua writes its answer
+
+    @property
+    def wrk_target(self) -> str:
+        """The poll as bench/lua/votes.lua takes it: [KIND@]CODE:ID,ID,..."""
+        prefix = f"{self.kind}@" if self.kind else ""
+        return f"{prefix}{self.code}:{','.join(map(str, self.option_ids))}"
 
 
 def _call(url: str, body: dict[str, Any] | None = None, timeout: float = 10.0, tries: int = 5) -> Any:
@@ -54,7 +61,8 @@ def create_poll(base: str, label: str, options: int = 4, **settings: Any) -> Pol
         **settings,
     }
     poll = _call(f"{base}/api/polls", body)
-    return PollRef(code=poll["code"], option_ids=tuple(o["id"] for o in poll["options"]))
+    kind = poll["kind"] if poll["kind"] in ("scale", "ranking") else ""
+    return PollRef(code=poll["code"], option_ids=tuple(o["id"] for o in poll["options"]), kind=kind)
 
 
 def results(base: str, code: str) -> dict[str, Any]:

@@ -16,18 +16,14 @@ import json
 import random
 import statistics
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from bench import api
-from bench.procs import CpuMeter, with_clients
-from bench.sections.watching import server_pids
-from bench.settings import WRK_CONNECTIONS, WRK_IDS_PER_S, WRK_THREADS, Sizes, Stack
-from bench.voter_ids import voter_key, write_ids
-from bench.wrk import run_wrk
+from bench.sections import throughput
+from bench.settings import Sizes, Stack
 from polls.kinds import KINDS, RESULTS
 
 RECOUNT_BALLOTS, RECOUNT_OPTIONS, RECOUNT_RUNS = 10_000, 10, 20
@@ -40,30 +36,9 @@ KIND_POLLS: dict[str, dict[str, Any]] = {
 
 
 def vote_rate(stack: Stack, kind: str, seconds: int, workdir: Path) -> dict[str, Any]:
+    """The throughput section's wrk loop, against one poll of the kind."""
     poll = api.create_poll(stack.url, f"kinds, {kind}", 4, **KIND_POLLS[kind])
-    tag = uuid.uuid4().hex[:8]
-    ids = write_ids(
-        workdir / f"kind-voters-{tag}.txt", voter_key(stack.database_url), tag, WRK_IDS_PER_S * seconds
-    )
-    target = f"{kind}@{poll.code}" if KIND_POLLS[kind] else poll.code
-    meter = CpuMeter.of(server_pids(stack))
-    meter.start()
-    result = run_wrk(
-        stack.url,
-        "votes.lua",
-        [str(ids), str(WRK_THREADS), f"{target}:{','.join(map(str, poll.option_ids))}"],
-        seconds,
-    )
-    result["cpu_percent"] = with_clients(meter.stop(), {"wrk": result.pop("wrk_cpu_percent")})
-    voters = api.results(stack.url, poll.code)["voters"]
-    in_flight = voters - result["ok"]
-    result["database_voters"] = voters
-    result["database_check"] = {
-        "committed_beyond_200s": in_flight,
-        "ok": 0 <= in_flight <= WRK_CONNECTIONS,
-        "rule": f"database voters - 200s between 0 and {WRK_CONNECTIONS} (requests in flight at the stop)",
-    }
-    return result
+    return throughput.wrk_votes(stack, [poll], seconds, workdir)
 
 
 async def _recount(stack: Stack) -> dict[str, Any]:

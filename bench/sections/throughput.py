@@ -29,7 +29,7 @@ def wrk_votes(stack: Stack, polls: list[api.PollRef], seconds: int, workdir: Pat
     ids = write_ids(
         workdir / f"wrk-voters-{tag}.txt", voter_key(stack.database_url), tag, WRK_IDS_PER_S * seconds
     )
-    args = [str(ids), str(WRK_THREADS), *(f"{p.code}:{','.join(map(str, p.option_ids))}" for p in polls)]
+    args = [str(ids), str(WRK_THREADS), *(p.wrk_target for p in polls)]
     meter = CpuMeter.of(server_pids(stack))
     meter.start()
     downs = api.haproxy_downs(stack.stats_port)

@@ -33,15 +33,18 @@ async def add_question(page: Page, question: str, options: str) -> None:
     await page.get_by_role("button", name="Add question").click()
 
 
+async def live_with_a_vote(stack, title: str, first: str) -> dict:
+    """An event of two questions, the first (`first`) live with one vote in it."""
+    questions = [{"question": first, "options": ["a", "b"]}, {"question": "Second?", "options": ["c", "d"]}]
+    event = await create_event(stack.url, title, questions)
+    code = event["questions"][0]["code"]
+    await admin(stack.url, event, "PUT", "/live", {"question": code})
+    await vote(stack.url, code, f"{title}-1", [1])
+    return event
+
+
 async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, browser):
-    questions = [
-        {"question": "First?", "options": ["a", "b"]},
-        {"question": "Second?", "options": ["c", "d"]},
-    ]
-    event = await create_event(stack.url, "Careful", questions)
-    first = event["questions"][0]["code"]
-    await admin(stack.url, event, "PUT", "/live", {"question": first})
-    await vote(stack.url, first, "careful-1", [1])
+    event = await live_with_a_vote(stack, "Careful", "First?")
     page = await control_view(stack, browser, event)
     asked: list[str] = []
     answer = {"accept": False}
@@ -71,14 +74,7 @@ async def test_delete_and_new_round_ask_first_and_a_no_changes_nothing(stack, br
 
 
 async def test_a_delete_and_a_new_round_can_be_undone_from_any_control_screen(stack, browser):
-    questions = [
-        {"question": "Keep me?", "options": ["a", "b"]},
-        {"question": "Second?", "options": ["c", "d"]},
-    ]
-    event = await create_event(stack.url, "Oops", questions)
-    first = event["questions"][0]["code"]
-    await admin(stack.url, event, "PUT", "/live", {"question": first})
-    await vote(stack.url, first, "oops-1", [2])
+    event = await live_with_a_vote(stack, "Oops", "Keep me?")
     page, other = await control_view(stack, browser, event), await control_view(stack, browser, event)
     page.on("dialog", lambda dialog: dialog.accept())
 
