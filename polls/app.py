@@ -20,6 +20,7 @@ from polls.event import EventView
 from polls.event_live import PRESENCE_INTERVAL, EventFeed, EventHub, PresenceBoard
 from polls.event_service import EventService
 from polls.live import Hub
+from polls.profanity import is_profane
 from polls.service import PollService
 from polls.store import Database, EventStore, PollStore, migrate
 from polls.store.idempotency import IdempotencyKeys
@@ -67,6 +68,7 @@ def setup_database(app: App, database: Database, voter_ids: VoterIds) -> None:
         if applied:
             log.info("migrations applied: %s", applied)
         voter_ids.use_key(await shared_key(database, "voter_ids"))
+        is_profane("")  # the filter's word lists, read now rather than on the first ballot it checks
 
     @app.after_server_stop
     async def close_database(app: App) -> None:

@@ -7,12 +7,12 @@ import hmac
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from polls.errors import N_, InvalidInput, NotAnObject
-from polls.kinds import OptionResult, kind_of
+from polls.kinds import Answer, OptionResult, kind_of
 from polls.kinds.choice import OPTIONS_RANGE
 from polls.text import clean_text
 from polls.voters import VOTER_ID
@@ -94,7 +94,7 @@ class NewPoll:
 @dataclass(frozen=True)
 class Ballot:
     voter: str
-    option_ids: tuple[int, ...]
+    answer: Answer  # as its kind stores it: option ids, ratings, a ranking; entries, a text
 
 
 @dataclass(frozen=True)
@@ -115,15 +115,28 @@ class Results:
     def leading_votes(self) -> int:
         return max((option.votes for option in self.options), default=0)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, presenter: bool = False) -> dict[str, Any]:
+        """The results as the API and the bus carry them; only for the presenter (and the bus, which
+        carries the presenter's view to every replica) with what the audience is never sent: the entries
+        waiting for review and the hidden ones."""
+        moderation = kind_of(self.kind).moderation
+        private = () if presenter or moderation is None else moderation.presenter_only
         return {
             "code": self.code,
             "version": self.version,
             "voters": self.voters,
             "status": self.status,
             "options": [{"id": o.id, "label": o.label, "votes": o.votes} for o in self.options],
-            **self.detail,
+            **{key: value for key, value in self.detail.items() if key not in private},
         }
+
+    def for_audience(self) -> Results:
+        """The results without what only the presenter is sent (see as_dict)."""
+        moderation = kind_of(self.kind).moderation
+        if moderation is None:
+            return self
+        private = moderation.presenter_only
+        return replace(self, detail={k: v for k, v in self.detail.items() if k not in private})
 
 
 def new_join_code() -> str:
@@ -175,6 +188,11 @@ def parse_new_poll(body: Any) -> NewPoll:
     if not isinstance(raw_options, list):
         raise InvalidInput(N_("options must be a list of strings."), code="options_invalid")
     labels = tuple(clean_text(o, OPTION_TEXT, LABEL_MAX) for o in raw_options)
+    if labels and most == 0:
+        raise InvalidInput(
+            N_("A question of this kind is answered in words: leave its options empty."),
+            code="options_not_taken",
+        )
     if not fewest <= len(labels) <= most:
         raise InvalidInput(
             N_("A question needs %(min)s to %(max)s options."), code="options_count", min=fewest, max=most

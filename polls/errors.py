@@ -184,3 +184,11 @@ class ResultsSealed(PollsError):
     status_code = 403
     code = "results_sealed"
     message = N_("These results are not shown to the audience now; the presenter decides when.")
+
+
+class EntryNotFound(PollsError):
+    """A presenter's moderation named an entry the question does not have (any more)."""
+
+    status_code = 404
+    code = "entry_not_found"
+    message = N_("This question has no such answer (any more).")

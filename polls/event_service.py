@@ -137,6 +137,14 @@ class EventService:
             await self.questions.apply(question, action)
             return await self._published(admin.code, question)
 
+    async def moderate(self, admin: EventAdmin, question: str, entry: Any, action: str) -> Event:
+        """Show or hide one entry of a question's word cloud or open text."""
+        question = self._question(question)
+        async with self.store.database.unit():
+            await self.store.touch(admin.code, question)
+            await self.questions.store.moderate(question, entry, action)
+            return await self._published(admin.code, question)
+
     async def start_countdown(self, admin: EventAdmin, question: str, seconds: int) -> Event:
         question = self._question(question)
         async with self.store.database.unit():

@@ -23,6 +23,7 @@ from polls.domain import (
     token_matches,
 )
 from polls.errors import N_, EventQuestion, Forbidden, InvalidInput, PollNotFound, ResultsSealed
+from polls.kinds import Answer
 from polls.store.polls import PollStore
 from polls.voters import VoterIds
 
@@ -85,7 +86,7 @@ class PollService:
     async def voters_with_ballots(self, code: str, voters: set[str]) -> set[str]:
         return await self.store.voters_with_ballots(code, voters)
 
-    async def choices_of(self, raw_code: str, voter: str) -> tuple[int, ...]:
+    async def choices_of(self, raw_code: str, voter: str) -> Answer:
         return await self.store.choices_of(self._code(raw_code), voter)
 
     async def ballot_poll(self, raw_code: str) -> Poll:
@@ -106,6 +107,31 @@ class PollService:
         if not token_matches(await self.store.admin_hash(code), token):
             raise Forbidden()
         return PollAdmin(code)
+
+    async def moderator(self, raw_code: str, token: str | None) -> PollAdmin:
+        """The presenter of a question, who moderates its entries: a standalone poll's admin token, or the
+        admin token of the event it is a question of."""
+        code = self._code(raw_code)
+        poll = await self._cached_poll(code)
+        expected = await (self.store.event_admin_hash(code) if poll.in_event else self.store.admin_hash(code))
+        if not token_matches(expected, token):
+            raise Forbidden()
+        return PollAdmin(code)
+
+    async def is_moderator(self, raw_code: str, token: str) -> bool:
+        try:
+            await self.moderator(raw_code, token)
+        except Forbidden:
+            return False
+        return True
+
+    async def moderate(self, admin: PollAdmin, entry: Any, action: str) -> Results:
+        """Show or hide one entry of a word cloud or an open text; every screen follows. Returns the
+        results as the presenter sees them."""
+        async with self.store.database.unit():
+            await self.store.moderate(admin.code, entry, action)
+            await self.store.database.after_commit(lambda: self._publish(admin.code))
+        return await self.store.results(admin.code)
 
     async def act(self, admin: PollAdmin, action: Action) -> Poll:
         """A presenter's action on a standalone poll: open or close voting (its results are always public,

@@ -77,6 +77,15 @@ async def rate(base: str, code: str, voter: str, ratings: dict[int, int]) -> dic
         return response.json()
 
 
+async def answer(base: str, code: str, voter: str, **given: Any) -> dict[str, Any]:
+    """The named voter's answer of any kind, as its body takes it (entries=[...], text="..."); the reply."""
+    async with client(base) as http:
+        body = {"voter": await named_new_voter(http, voter), **given}
+        response = await http.post(f"/api/polls/{code}/votes", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
 async def results(base: str, code: str) -> dict[str, Any]:
     async with client(base) as http:
         response = await http.get(f"/api/polls/{code}/results")

@@ -78,7 +78,9 @@ def event_dict(view: EventView) -> dict[str, Any]:
         "ended": event.ended,
         "undo": event.undo.as_dict() if event.undo else None,
         "questions": [q.as_dict() for q in event.questions],
-        "results": {**view.results.as_dict(), "kind": view.results.kind} if view.results else None,
+        "results": (
+            {**view.results.as_dict(presenter=True), "kind": view.results.kind} if view.results else None
+        ),
     }
 
 
@@ -95,7 +97,7 @@ def _event(data: dict[str, Any]) -> EventView:
 
 def encode(snapshot: Results | EventView | Presence) -> bytes:
     if isinstance(snapshot, Results):
-        body = {"type": "results", **snapshot.as_dict(), "kind": snapshot.kind}
+        body = {"type": "results", **snapshot.as_dict(presenter=True), "kind": snapshot.kind}
     elif isinstance(snapshot, EventView):
         body = {"type": "event", **event_dict(snapshot)}
     else:

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from polls.errors import N_, InvalidInput
-from polls.kinds._snapshot import ExportLine, OptionResult, Tally, option_results
+from polls.kinds._moderation import Moderation
+from polls.kinds._snapshot import Answer, ExportLine, OptionResult, Tally, array_literal, option_results
 
 __all__ = [
     "FORM_FIELDS",
@@ -23,13 +24,16 @@ __all__ = [
     "KIND_TABLES",
     "RESULTS",
     "TALLY",
+    "Answer",
     "ExportLine",
     "Field",
     "Fields",
     "Kind",
+    "Moderation",
     "OptionResult",
     "Options",
     "Tally",
+    "array_literal",
     "kind_of",
     "option_results",
 ]
@@ -109,16 +113,27 @@ class Kind(Protocol):
         """A question's settings as its edit form shows them, by field name (form_fields)."""
         ...
 
-    def choices(self, question: Options, body: Mapping[str, Any]) -> tuple[int, ...]:
+    @property
+    def shapes(self) -> tuple[type, type]:
+        """The API's bodies of a new question of the kind and of its ballot (dataclasses, for the OpenAPI
+        document: each kind's settings and answer)."""
+        ...
+
+    @property
+    def moderation(self) -> Moderation | None:
+        """How the presenter moderates the kind's entries, if its answers are texts the audience sees."""
+        ...
+
+    def choices(self, question: Options, body: Mapping[str, Any]) -> Answer:
         """Validate a ballot against the question: the answer as stored (whole numbers: option ids for a
-        choice, ratings for a scale, ...)."""
+        choice, ratings for a scale, ...; texts: a word cloud's entries, an open text's answer)."""
         ...
 
     def ballot_from_form(self, fields: Fields, question: Options) -> dict[str, Any]:
         """A phone's ballot form as the API's body takes it (without the voter)."""
         ...
 
-    def kept(self, fields: Fields, question: Options) -> tuple[int, ...]:
+    def kept(self, fields: Fields, question: Options) -> Answer:
         """What the phone had entered, in the stored answer's shape, to show again beside a refusal."""
         ...
 
@@ -139,7 +154,7 @@ class Kind(Protocol):
     @property
     def upsert_ballots(self) -> str:
         """The SQL that stores a batch of ballots and keeps the tally: $1 the question's id, $2 the voters,
-        $3 their answers (integer arrays as text, one per voter)."""
+        $3 their answers (arrays as text, array_literal, one per voter)."""
         ...
 
 

@@ -46,19 +46,35 @@ OPTIONS_JSON = """(
 )"""
 
 
-def ballots_upserted(answer: str) -> str:
+def ballots_upserted(answer: str, texts: bool = False) -> str:
     """The start of every kind's ballot upsert, in one statement with the rest: `incoming` (each voter of
     the batch and the answer, as `answer`, from $2 and $3), `previous` (those voters' stored answers, the
-    same name) and `upserted` (the batch stored, one ballot per voter and question: a change replaces it)."""
+    same name) and `upserted` (the batch stored, one ballot per voter and question: a change replaces it).
+    An answer is whole numbers (the ballot's option_ids) or, for a kind of `texts`, texts (its texts)."""
+    column, cast = ("texts", "text[]") if texts else ("option_ids", "integer[]")
     return f"""WITH incoming AS (
-    SELECT voter, given::integer[] AS {answer} FROM unnest($2::text[], $3::text[]) AS t (voter, given)
+    SELECT voter, given::{cast} AS {answer} FROM unnest($2::text[], $3::text[]) AS t (voter, given)
 ), previous AS (
-    SELECT b.voter, b.option_ids AS {answer} FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
+    SELECT b.voter, b.{column} AS {answer} FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
 ), upserted AS (
-    INSERT INTO ballots (poll_id, voter, option_ids) SELECT $1, voter, {answer} FROM incoming
+    INSERT INTO ballots (poll_id, voter, {column}) SELECT $1, voter, {answer} FROM incoming
     ON CONFLICT (poll_id, voter)
-    DO UPDATE SET option_ids = EXCLUDED.option_ids, updated_at = now()
+    DO UPDATE SET {column} = EXCLUDED.{column}, updated_at = now()
 )"""
+
+
+# A ballot's answer as stored: whole numbers (option ids, ratings, a ranking) or texts (a word cloud's
+# entries, an open text's answer).
+Answer = tuple[int, ...] | tuple[str, ...]
+
+
+def array_literal(answer: Answer) -> str:
+    """An answer as PostgreSQL's array text, which the upserts take for each voter (`given`): texts quoted,
+    their quotes and backslashes escaped, so any text is one element."""
+    if answer and isinstance(answer[0], str):
+        quoted = ('"' + str(item).replace("\\", "\\\\").replace('"', '\\"') + '"' for item in answer)
+        return "{" + ",".join(quoted) + "}"
+    return "{" + ",".join(map(str, answer)) + "}"
 
 
 def counters_moved(table: str, delta: str, keys: Mapping[str, str], count: str = "votes") -> str:

@@ -49,6 +49,24 @@ UPSERT_BALLOTS = f"""
 TALLY = f"jsonb_build_object('options', {OPTIONS_JSON})"
 
 
+@dataclass
+class NewChoice:
+    """A choice question, as POST /api/polls takes it (the OpenAPI document's shape)."""
+
+    question: str
+    options: list[str]
+    kind: str = "single"  # or "multiple"
+    max_choices: int | None = None  # multiple: 1 to the number of options (all if not given)
+
+
+@dataclass
+class ChoiceAnswer:
+    """A ballot of a choice question, as POST /api/polls/{code}/votes takes it."""
+
+    voter: str
+    options: list[int]  # the ids of the options chosen
+
+
 @dataclass(frozen=True)
 class Choice:
     name: str  # "single" or "multiple"
@@ -60,6 +78,8 @@ class Choice:
     options_range: tuple[int, int] = OPTIONS_RANGE
     form_fields: tuple[str, ...] = ("max_choices",)
     tables: tuple[str, ...] = ()  # its tally is the options' own counters
+    moderation: None = None  # its answers are no texts
+    shapes: tuple[type, type] = (NewChoice, ChoiceAnswer)  # the API's bodies, for its OpenAPI document
 
     @property
     def single(self) -> bool:

@@ -136,6 +136,24 @@ def count(options: tuple[OptionResult, ...], places: list[Any], rankings: str) -
     }
 
 
+@dataclass
+class NewRanking:
+    """A ranking, as POST /api/polls takes it (the OpenAPI document's shape)."""
+
+    question: str
+    options: list[str]  # 2 to 20
+    kind: str = "ranking"
+    top: int | None = None  # how many places a ballot ranks: 2 to all (all if not given)
+
+
+@dataclass
+class RankingAnswer:
+    """A ballot of a ranking, as POST /api/polls/{code}/votes takes it."""
+
+    voter: str
+    ranking: list[int]  # option ids, most preferred first, exactly `top` of them
+
+
 @dataclass(frozen=True)
 class Ranking:
     name: str = "ranking"
@@ -147,6 +165,8 @@ class Ranking:
     options_range: tuple[int, int] = OPTIONS_RANGE
     form_fields: tuple[str, ...] = ("top",)
     tables: tuple[str, ...] = ("ranking_places", "ranking_groups")
+    moderation: None = None  # its answers are no texts
+    shapes: tuple[type, type] = (NewRanking, RankingAnswer)
 
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
         """top: how many options a ballot ranks, 2 to all of them (all if not given)."""

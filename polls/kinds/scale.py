@@ -102,6 +102,27 @@ def _whole_or_text(raw: str) -> int | str:
     return raw if number is None else number
 
 
+@dataclass
+class NewScale:
+    """A rating scale, as POST /api/polls takes it (the OpenAPI document's shape)."""
+
+    question: str
+    options: list[str]  # the statements rated on the scale (up to 10), or none: the question is rated
+    kind: str = "scale"
+    min: int = 1  # 0 to 10
+    max: int = 5  # above min, at most 11 steps
+    min_label: str | None = None  # at most 40 characters
+    max_label: str | None = None
+
+
+@dataclass
+class ScaleAnswer:
+    """A ballot of a scale, as POST /api/polls/{code}/votes takes it."""
+
+    voter: str
+    ratings: dict[str, int]  # a rating per statement id (the question's one line: "1")
+
+
 @dataclass(frozen=True)
 class Scale:
     name: str = "scale"
@@ -113,6 +134,8 @@ class Scale:
     options_range: tuple[int, int] = (0, STATEMENTS_MAX)  # none: the question itself is rated
     form_fields: tuple[str, ...] = ("min", "max", "min_label", "max_label")
     tables: tuple[str, ...] = ("scale_counts",)
+    moderation: None = None  # its answers are no texts
+    shapes: tuple[type, type] = (NewScale, ScaleAnswer)
 
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
         """min and max (1 to 5 unless given), whole numbers from 0 to 10 with at most 11 steps; the ends'

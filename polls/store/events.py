@@ -322,8 +322,8 @@ class EventStore:
             )
         await connection.execute(
             """WITH ballots_back AS (
-                   INSERT INTO ballots (poll_id, voter, option_ids, cast_at, updated_at)
-                   SELECT $1, b.voter, b.option_ids, b.cast_at, b.updated_at
+                   INSERT INTO ballots (poll_id, voter, option_ids, texts, cast_at, updated_at)
+                   SELECT $1, b.voter, b.option_ids, b.texts, b.cast_at, b.updated_at
                    FROM jsonb_populate_recordset(NULL::ballots, $3::jsonb) AS b
                ), counts_back AS (
                    UPDATE options o SET votes = c.votes

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from polls.domain import Ballot, NewPoll, Option, Poll, Results
-from polls.errors import PollClosed, PollNotFound
-from polls.kinds import KIND_ROWS, KIND_TABLES, RESULTS, TALLY, kind_of
+from polls.errors import N_, EntryNotFound, InvalidInput, PollClosed, PollNotFound
+from polls.kinds import KIND_ROWS, KIND_TABLES, RESULTS, TALLY, Answer, array_literal, kind_of
 from polls.store.codes import with_free_code
 from polls.store.pool import Database
 
@@ -156,15 +157,17 @@ class PollStore:
         )
         return {row["voter"] for row in rows}
 
-    async def choices_of(self, code: str, voter: str) -> tuple[int, ...]:
-        """The option ids of the voter's current ballot, empty if they have not voted."""
-        found = await self.database.run.fetchval(
-            """SELECT b.option_ids FROM ballots b JOIN polls p ON p.id = b.poll_id
+    async def choices_of(self, code: str, voter: str) -> Answer:
+        """The answer of the voter's current ballot (option ids..., or texts), empty before they voted."""
+        found = await self.database.run.fetchrow(
+            """SELECT b.option_ids, b.texts FROM ballots b JOIN polls p ON p.id = b.poll_id
                WHERE p.code = $1 AND b.voter = $2""",
             code,
             voter,
         )
-        return tuple(found or ())
+        if found is None:
+            return ()
+        return tuple(found["texts"]) or tuple(found["option_ids"])
 
     async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Results:
         """Store or replace each voter's ballot (one per voter) in one transaction: one commit, one new
@@ -172,19 +175,45 @@ class PollStore:
         async with self.database.acquire() as connection, connection.transaction():
             locked = await connection.fetchrow(
                 """UPDATE polls SET version = version + 1
-                   WHERE code = $1 AND status = 'open' RETURNING id, kind""",
+                   WHERE code = $1 AND status = 'open' RETURNING id, kind, settings""",
                 code,
             )
             if locked is None:
                 exists = await connection.fetchval("SELECT 1 FROM polls WHERE code = $1", code)
                 raise PollClosed() if exists else PollNotFound()
+            kind = kind_of(locked["kind"])
+            voters = [ballot.voter for ballot in ballots]
+            answers = [ballot.answer for ballot in ballots]
             await connection.execute(
-                kind_of(locked["kind"]).upsert_ballots,
-                locked["id"],
-                [ballot.voter for ballot in ballots],
-                ["{" + ",".join(map(str, ballot.option_ids)) + "}" for ballot in ballots],
+                kind.upsert_ballots, locked["id"], voters, [array_literal(answer) for answer in answers]
             )
+            if kind.moderation is not None:  # what the profanity filter matches is held, before any sees it
+                held = kind.moderation.flagged(voters, answers, json.loads(locked["settings"]))
+                if held:
+                    await connection.execute(kind.moderation.hold_sql, locked["id"], held)
             return results_of(code, await connection.fetchrow(RESULTS, code))
+
+    async def moderate(self, code: str, entry: Any, action: str) -> None:
+        """Inside a unit of work: show or hide one entry of a word cloud or an open text (a new version)."""
+        row = await self.database.run.fetchrow(
+            "UPDATE polls SET version = version + 1 WHERE code = $1 RETURNING id, kind, settings", code
+        )
+        if row is None:
+            raise PollNotFound()
+        moderation = kind_of(row["kind"]).moderation
+        if moderation is None:
+            raise InvalidInput(
+                N_("This question's answers are no texts; there is nothing to moderate."),
+                code="not_moderated",
+            )
+        state = moderation.state_after(action, json.loads(row["settings"]))
+        if (
+            await self.database.run.fetchval(
+                moderation.action_sql, row["id"], moderation.key_of(entry), state
+            )
+            is None
+        ):
+            raise EntryNotFound()
 
     async def set_status(self, code: str, status: str) -> int:
         """Open or close voting, which ends a running countdown; returns the new version (bumped even if

@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from polls.domain import Action, Poll, parse_ballot, parse_new_poll
-from polls.errors import N_, MalformedRequest
+from polls.errors import N_, MalformedRequest, NotAnObject
 from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web import schema
@@ -70,7 +70,7 @@ def poll_json(request: Request, poll: Poll, admin_token: str | None = None) -> d
 
 
 @api.post("/polls")
-@openapi.body({"application/json": schema.CreatePoll}, required=True)
+@openapi.body({"application/json": schema.NEW_QUESTION}, required=True)
 @openapi.response(201, {"application/json": schema.CreatedPoll}, "The poll, with its secret admin token")
 @openapi.response(422, _ERRORS, "A rule is broken (lengths, option count, duplicates, kind)")
 @once_per_key
@@ -103,7 +103,7 @@ async def new_voter(request: Request, voter_ids: VoterIds) -> HTTPResponse:
 
 
 @api.post("/polls/<code:str>/votes")
-@openapi.body({"application/json": schema.CastVote}, required=True)
+@openapi.body({"application/json": schema.ANSWER}, required=True)
 @openapi.response(200, {"application/json": schema.VoteAccepted}, "Stored and committed")
 @openapi.response(404, _ERRORS, "Unknown code")
 @openapi.response(409, _ERRORS, "The poll is closed")
@@ -123,7 +123,30 @@ async def cast_vote(request: Request, code: str, polls: PollService) -> HTTPResp
 @openapi.response(404, _ERRORS, "Unknown code")
 async def get_results(request: Request, code: str, polls: PollService) -> HTTPResponse:
     """Read the current results (of an event's question: with the event's admin token as Bearer)"""
-    return json((await polls.results(code, bearer_token(request))).as_dict())
+    token = bearer_token(request)
+    results = await polls.results(code, token)
+    return json(results.as_dict(presenter=token is not None and await polls.is_moderator(code, token)))
+
+
+@api.post("/polls/<code:str>/moderation")
+@openapi.secured("token")
+@openapi.body({"application/json": schema.Moderate}, required=True)
+@openapi.response(200, {"application/json": schema.ResultsOut}, "The results as the presenter sees them")
+@openapi.response(403, _ERRORS, "Missing or wrong admin token (a question of an event: the event's)")
+@openapi.response(404, _ERRORS, "Unknown code or entry")
+@openapi.response(409, _ERRORS, "Moderation is off: answers cannot be hidden")
+@openapi.response(422, _ERRORS, "Not a word cloud or open text, or an unknown action")
+async def moderate(request: Request, code: str, polls: PollService) -> HTTPResponse:
+    """Show or hide one entry of a word cloud or an open text (Authorization: Bearer <admin_token>)
+
+    `entry` is a word cloud's entry (its text) or an open text's answer id; `action` is "show" (approve a
+    waiting or held entry, or show a hidden one again) or "hide"."""
+    admin = await polls.moderator(code, bearer_token(request))
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise NotAnObject()
+    results = await polls.moderate(admin, body.get("entry"), str(body.get("action", "")))
+    return json(results.as_dict(presenter=True))
 
 
 @api.post("/polls/<code:str>/close")

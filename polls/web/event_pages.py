@@ -13,6 +13,7 @@ from polls.errors import N_, Conflict, EventNotFound, InvalidInput, NotInEvent, 
 from polls.event import QUESTIONS_MAX, parse_countdown, parse_new_event, parse_new_question
 from polls.event_live import PresenceBoard
 from polls.event_service import EventAdmin, EventService
+from polls.kinds import Answer
 from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web.errors import wants_json
@@ -109,7 +110,7 @@ async def participant(
     """The participant's phone: follows the live question by itself"""
     view = await events.view(code)
     voter = voter_of(request, voter_ids)
-    chosen: tuple[int, ...] = ()
+    chosen: Answer = ()
     if view.question is not None:
         chosen = await polls.choices_of(view.question.code, voter)
     return phone_page(
@@ -138,7 +139,7 @@ async def vote(
     if not is_htmx(request):  # a form posted without htmx: back to the page, which shows the answer
         participant = url(request, "event_pages.participant", code=event.code)
         return keep_voter(request, redirect(participant, status=303), voter)
-    received = ballot.option_ids
+    received = ballot.answer
     return phone_page(
         request, templates, voter, "_event_vote_received.html", question=question, chosen=received
     )
@@ -257,6 +258,8 @@ async def run_control(
             await events.end(admin)
         case "undo":
             await events.undo(admin)
+        case "moderate":
+            await events.moderate(admin, question, form.text("entry"), form.text("do"))
         case "move-up" | "move-down":
             await events.move(admin, question, -1 if action == "move-up" else 1)
         case _:  # the question actions of the API: open, close, reveal, hide, reset

@@ -14,7 +14,7 @@ from sanic.request import RequestParameters
 
 from polls.domain import Poll
 from polls.event import QUESTIONS_MAX, Question
-from polls.kinds import FORM_FIELDS, kind_of
+from polls.kinds import FORM_FIELDS, Answer, kind_of
 from polls.text import whole_number
 
 
@@ -132,7 +132,7 @@ def event_form(form: Form) -> dict[str, Any]:
     return {"title": form.text("title"), "questions": questions}
 
 
-def ticked(form: Form, question: Poll) -> tuple[int, ...]:
+def ticked(form: Form, question: Poll) -> Answer:
     """What a phone had entered (ticks, ratings...), as far as it can be read: kept on its ballot when it
     is refused."""
     return kind_of(question.kind).kept(form.texts, question)

@@ -146,7 +146,7 @@ async def vote(
             message=None,
             error=refused,
         )
-    received = ballot.option_ids
+    received = ballot.answer
     return phone_page(
         request, templates, voter, "vote.html", "_ballot.html", poll=poll, chosen=received, message="received"
     )
@@ -180,6 +180,7 @@ async def admin(request: Request, code: str, polls: PollService, templates: Temp
         "admin.html",
         poll=poll,
         results=results,
+        presenter=True,
         token=token,
         join_url=join_url(request, poll),
         control_url=absolute_url(request, "pages.admin", code=poll.code),
@@ -200,6 +201,17 @@ async def set_status(request: Request, code: str, polls: PollService, templates:
     if request.headers.get("HX-Request") != "true":
         return redirect(url(request, "pages.admin", code=poll.code), status=303)
     return templates.respond(request, "admin.html", "_admin_controls.html", poll=poll, token=token)
+
+
+@pages.post("/p/<code:str>/moderate")
+async def moderate(request: Request, code: str, polls: PollService, templates: Templates) -> HTTPResponse:
+    """Show or hide an entry of the poll's word cloud or open text, from the admin page"""
+    form = Form(request)
+    admin = await polls.moderator(code, request.headers.get("X-Admin-Token") or form.text("token"))
+    results = await polls.moderate(admin, form.text("entry"), form.text("do"))
+    if request.headers.get("HX-Request") != "true":
+        return redirect(url(request, "pages.admin", code=admin.code), status=303)
+    return templates.respond(request, "admin.html", "_results.html", results=results, presenter=True)
 
 
 @pages.get("/p/<code:str>/qr.svg")

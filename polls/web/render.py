@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from gettext import NullTranslations
 from ipaddress import ip_address
 from pathlib import Path
@@ -21,6 +21,7 @@ from polls.domain import Results
 from polls.errors import PollsError
 from polls.event import QUESTIONS_MAX, EventView
 from polls.kinds import KINDS, SETTINGS_TEMPLATES
+from polls.kinds._cloud import Cloud, layout
 from polls.web.forms import Draft
 from polls.web.i18n import DEFAULT, negotiate
 
@@ -43,6 +44,17 @@ def length_class(text: str) -> str:
 def bar_rows(options: int) -> int:
     """The rows a projector lays a tally's bars out in: one column up to eight options, two above."""
     return options if options <= 8 else (options + 1) // 2
+
+
+@lru_cache(maxsize=256)
+def _cloud(entries: tuple[tuple[str, int], ...]) -> Cloud:
+    return layout(entries)
+
+
+def cloud_of(entries: Sequence[Mapping[str, Any]]) -> Cloud:
+    """A word cloud's layout of its top entries, laid out once per distinct tally (every language and
+    screen of one version shares it)."""
+    return _cloud(tuple((str(entry["entry"]), int(entry["votes"])) for entry in entries))
 
 
 def _say(translations: NullTranslations, error: PollsError) -> str:
@@ -78,6 +90,8 @@ class Templates:
                 say=partial(_say, translation),  # an error's message in the page's language
                 draft=Draft.of,  # a question's fields as a form shows them
                 questions_max=QUESTIONS_MAX,
+                presenter=False,  # the presenter's own views (control, admin) render with it true
+                cloud_layout=cloud_of,
             )
             self.envs[language] = env
 
@@ -94,13 +108,22 @@ class Templates:
     def render(self, name: str, language: str = DEFAULT, **context: Any) -> str:
         return self.envs[language].get_template(name).render(**context)
 
-    def results_fragment(self, results: Results, language: str = DEFAULT) -> str:
-        """The live results region: the same markup on the full page and on every websocket push."""
-        return self.render(RESULTS_FRAGMENT, language, results=results)
+    def results_fragment(self, results: Results, language: str = DEFAULT, presenter: bool = False) -> str:
+        """The live results region: the same markup on the full page and on every websocket push; the
+        presenter's (the admin page's) with its moderation, the audience's without what is not theirs."""
+        if not presenter:
+            results = results.for_audience()
+        return self.render(RESULTS_FRAGMENT, language, results=results, presenter=presenter)
 
     def results_renderers(self) -> dict[str, Callable[[Results], str]]:
-        """The hub's HTML formats of a poll's results, one per language: "html:en", "html:de"."""
-        return {f"html:{lang}": partial(self.results_fragment, language=lang) for lang in self.envs}
+        """The hub's HTML formats of a poll's results, one per language: "html:en", "html:de"; and the
+        admin page's, "admin:en"..."""
+        renderers: dict[str, Callable[[Results], str]] = {
+            f"html:{lang}": partial(self.results_fragment, language=lang) for lang in self.envs
+        }
+        for lang in self.envs:
+            renderers[f"admin:{lang}"] = partial(self.results_fragment, language=lang, presenter=True)
+        return renderers
 
     def event_renderers(self) -> dict[str, Callable[[EventView], str]]:
         """The hub's HTML formats of an event: each live region in each language ("present:de", ...)."""
@@ -111,6 +134,8 @@ class Templates:
         return renderers
 
     def _render_view(self, template: str, voted: bool, language: str, view: EventView) -> str:
+        if template != EVENT_FRAGMENTS["control"][0] and view.results is not None:
+            view = view.with_results(view.results.for_audience())  # the presenter's moderation is theirs
         return self.render(template, language, view=view, voted=voted)
 
     def respond(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Union
 
+from polls.kinds import KINDS
 
-@dataclass
-class CreatePoll:
-    question: str
-    options: list[str]
-    kind: str = "single"
-    max_choices: int | None = None
+# The bodies of a new question and of a ballot: one shape per kind (its module's), so the document says
+# each kind's settings and answer.
+NEW_QUESTION: Any = Union[tuple(dict.fromkeys(kind.shapes[0] for kind in KINDS.values()))]  # noqa: UP007
+ANSWER: Any = Union[tuple(dict.fromkeys(kind.shapes[1] for kind in KINDS.values()))]  # noqa: UP007
 
 
 @dataclass
@@ -48,12 +48,6 @@ class NewVoter:
 
 
 @dataclass
-class CastVote:
-    voter: str
-    options: list[int]
-
-
-@dataclass
 class VoteAccepted:
     accepted: bool
     version: int
@@ -73,6 +67,12 @@ class ResultsOut:
     voters: int
     status: str
     options: list[OptionResultOut]
+
+
+@dataclass
+class Moderate:
+    entry: str  # a word cloud's entry, or an open text's answer id (a number)
+    action: str  # "show" or "hide"
 
 
 @dataclass

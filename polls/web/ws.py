@@ -9,7 +9,7 @@ from typing import Any
 
 from sanic import Blueprint, Request
 
-from polls.errors import EventNotFound, Forbidden
+from polls.errors import EventNotFound, Forbidden, PollNotFound
 from polls.event_live import EventHub
 from polls.event_service import EventService
 from polls.live import Hub
@@ -44,6 +44,17 @@ async def event_state(request: Request, ws: Any, code: str, event_hub: EventHub)
 async def poll_fragments(request: Request, ws: Any, code: str, hub: Hub, polls: PollService) -> None:
     """Live results as HTML fragments for a poll's present and admin pages"""
     await serve_live(ws, code, f"html:{language(request)}", hub, admit=polls.check_standalone)
+
+
+@sockets.websocket("/p/<code:str>/admin/live")
+async def poll_admin_fragments(request: Request, ws: Any, code: str, hub: Hub, polls: PollService) -> None:
+    """Live results as HTML fragments for a poll's admin page, with its moderation: only with its token"""
+    try:
+        await polls.authorise(code, admin_token(request, code) or request.args.get("token"))
+    except (Forbidden, PollNotFound):
+        await ws.close(code=4403, reason="admin token required")
+        return
+    await serve_live(ws, code, f"admin:{language(request)}", hub, admit=polls.check_standalone)
 
 
 @sockets.websocket("/e/<code:str>/live")

@@ -208,3 +208,18 @@ def test_the_openapi_page_documents_every_route(client):
     )
     description = response.json["info"]["description"]
     assert "/api/polls/{code}/live" in description and "/api/events/{code}/live" in description
+
+
+def test_the_openapi_page_has_each_kinds_settings_and_answer(client):
+    _, response = client.get("/docs/openapi.json")
+    paths = response.json["paths"]
+
+    def shapes(path: str) -> list[dict]:
+        body = paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        return body["oneOf"]
+
+    kinds = {shape["properties"]["kind"].get("default") for shape in shapes("/api/polls")}
+    assert kinds == {"single", "scale", "ranking", "wordcloud", "text"}
+    answers = [set(shape["properties"]) - {"voter"} for shape in shapes("/api/polls/{code}/votes")]
+    assert sorted(map(sorted, answers)) == [["entries"], ["options"], ["ranking"], ["ratings"], ["text"]]
+    assert "/api/polls/{code}/moderation" in paths

@@ -361,3 +361,33 @@ def test_the_home_page_lists_the_polls_and_events_this_browser_controls(replicas
         assert f'href="{poll.url.path}"' in home and f'href="{event.url.path}"' in home
     with httpx.Client(base_url=one.url) as stranger:
         assert "Your polls and events" not in stranger.get("/").text
+
+
+def test_the_home_pages_forms_make_word_clouds_and_open_texts_with_their_settings(client):
+    _, home = client.get("/")
+    assert 'value="wordcloud"' in home.text and 'value="text"' in home.text
+    form = {
+        "title": "Retro",
+        "question-1": "One word?",
+        "kind-1": "wordcloud",
+        "entries-1": "2",
+        "entry_length-1": "15",
+        "entry_filter-1": "on",
+        "question-2": "What next?",
+        "kind-2": "text",
+        "text_length-2": "100",
+        "moderation-2": "approve_first",
+        "visibility-2": "always",
+    }
+    _, created = client.post("/events", data=form, follow_redirects=False)
+    assert created.status == 303, created.text
+    code, token = created.headers["location"].split("/")[2], created.headers["location"].split("token=")[1]
+    _, event = client.get(f"/api/events/{code}", headers={"Authorization": f"Bearer {token}"})
+    assert [(q["kind"], q["settings"]) for q in event.json["questions"]] == [
+        ("wordcloud", {"entries": 2, "max_length": 15, "filter": True, "top": 100}),
+        ("text", {"max_length": 100, "moderation": "approve_first", "filter": False}),
+    ]
+    _, poll = client.post(
+        "/polls", data={"question": "Say it", "kind": "text", "text_length": "abc"}, headers=HX
+    )
+    assert poll.status == 422 and "The length of an answer must be a whole number from 1 to 280." in poll.text

@@ -5,19 +5,16 @@ recomputed from the stored ballots; no screen is ever sent a ballot."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 
 import asyncpg
-import httpx
 import pytest
-import websockets
 
 from polls.kinds._irv import borda, instant_runoff
-from tests.api_client import create_poll, results
+from tests.api_client import create_poll
 from tests.integration.events import auth
-from tests.voters import named_voter, new_voter
+from tests.integration.kinds import answered_through_both_replicas
+from tests.voters import named_voter
 
 
 def new_ranking(client, options=("Alpha", "Bravo", "Charlie"), **settings) -> dict:
@@ -119,32 +116,17 @@ async def count_from_ballots(database_url: str, code: str) -> tuple[dict, dict]:
 async def test_concurrent_rankings_and_changes_through_both_replicas_count_as_the_ballots(
     replicas, database_url
 ):
-    one, two = replicas
     options = ("North", "East", "South", "West", "Centre")
-    code = (await create_poll(one.url, "Where to meet?", options, kind="ranking"))["code"]
+    code = (await create_poll(replicas[0].url, "Where to meet?", options, kind="ranking"))["code"]
     orders = [[1, 2, 3, 4, 5], [2, 1, 5, 4, 3], [3, 5, 1, 2, 4], [5, 4, 3, 2, 1], [2, 3, 4, 5, 1]]
-    async with httpx.AsyncClient(base_url=one.url) as first, httpx.AsyncClient(base_url=two.url) as second:
-        voters = [await new_voter(first) for _ in range(100)]
-
-        async def ranking(http: httpx.AsyncClient, voter: str, order: list[int]) -> None:
-            response = await http.post(f"/api/polls/{code}/votes", json={"voter": voter, "ranking": order})
-            assert response.status_code == 200, response.text
-
-        async with websockets.connect(f"{two.ws_url}/api/polls/{code}/live") as screen:
-            await asyncio.gather(
-                *(ranking((first, second)[i % 2], v, orders[i % 5]) for i, v in enumerate(voters))
-            )
-            await asyncio.gather(
-                *(
-                    ranking((second, first)[i % 2], v, orders[(i + 2) % 5])
-                    for i, v in enumerate(voters)
-                    if i % 4 == 0
-                )
-            )
-            truth = await results(one.url, code)
-            async with asyncio.timeout(10):
-                while (pushed := json.loads(await screen.recv())).get("version") != truth["version"]:
-                    pass
+    truth, pushed = await answered_through_both_replicas(
+        replicas,
+        code,
+        100,
+        lambda i: {"ranking": orders[i % 5]},
+        lambda i: {"ranking": orders[(i + 2) % 5]},
+        changes_every=4,
+    )
     assert truth["voters"] == 100
     runoff, points = await count_from_ballots(database_url, code)
     assert truth["runoff"] == runoff

@@ -5,19 +5,17 @@ screen, and carried through a new round, its undo, and a delete and its undo."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections import Counter
 
 import asyncpg
-import httpx
 import pytest
-import websockets
 
-from tests.api_client import admin, create_event, create_poll, rate, results
+from tests.api_client import admin, create_event, create_poll, rate
 from tests.integration.events import auth
-from tests.voters import named_voter, new_voter
+from tests.integration.kinds import admin_results, answered_through_both_replicas
+from tests.voters import named_voter
 
 SCALE = {"kind": "scale", "min": 1, "max": 5, "min_label": "Not at all", "max_label": "Very much"}
 
@@ -123,28 +121,14 @@ async def tally_from_ballots(database_url: str, code: str) -> list[list[int]]:
 
 
 async def test_concurrent_ratings_and_changes_through_both_replicas_equal_the_ballots(replicas, database_url):
-    one, two = replicas
-    code = (await create_poll(one.url, "Rate it", ("Pace", "Clarity"), **SCALE))["code"]
-    async with httpx.AsyncClient(base_url=one.url) as first, httpx.AsyncClient(base_url=two.url) as second:
-        voters = [await new_voter(first) for _ in range(120)]
-
-        async def rating(http: httpx.AsyncClient, voter: str, pace: int, clarity: int) -> None:
-            body = {"voter": voter, "ratings": {"1": pace, "2": clarity}}
-            response = await http.post(f"/api/polls/{code}/votes", json=body)
-            assert response.status_code == 200, response.text
-
-        async with websockets.connect(f"{two.ws_url}/api/polls/{code}/live") as screen:
-            await asyncio.gather(
-                *(rating((first, second)[i % 2], v, i % 5 + 1, i * 7 % 5 + 1) for i, v in enumerate(voters))
-            )
-            # A third of them change both ratings, each through the other replica.
-            await asyncio.gather(
-                *(rating((second, first)[i % 2], v, 5 - i % 5, 1) for i, v in enumerate(voters) if i % 3 == 0)
-            )
-            truth = await results(one.url, code)
-            async with asyncio.timeout(10):
-                while (pushed := json.loads(await screen.recv())).get("version") != truth["version"]:
-                    pass
+    code = (await create_poll(replicas[0].url, "Rate it", ("Pace", "Clarity"), **SCALE))["code"]
+    truth, pushed = await answered_through_both_replicas(
+        replicas,
+        code,
+        120,
+        lambda i: {"ratings": {"1": i % 5 + 1, "2": i * 7 % 5 + 1}},
+        lambda i: {"ratings": {"1": 5 - i % 5, "2": 1}},  # a third change both ratings
+    )
     assert truth["voters"] == 120
     assert [s["counts"] for s in truth["statements"]] == await tally_from_ballots(database_url, code)
     assert pushed["statements"] == truth["statements"] and pushed["scale"] == truth["scale"]
@@ -174,13 +158,6 @@ async def test_a_scale_question_keeps_its_ratings_through_a_new_round_its_undo_a
     await rate(one.url, code, "venue-0", {1: 5, 2: 5})  # a restored ballot changes, counted once
     after = await admin_results(one.url, event, code)
     assert [s["counts"] for s in after["statements"]] == [[0, 1, 1, 1, 1], [0, 0, 0, 0, 4]]
-
-
-async def admin_results(base: str, event: dict, code: str) -> dict:
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.get(f"/api/polls/{code}/results", headers=auth(event))
-        assert response.status_code == 200, response.text
-        return response.json()
 
 
 def test_a_phone_rates_from_its_page_and_a_refused_rating_keeps_the_ballot(client):

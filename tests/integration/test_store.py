@@ -97,7 +97,7 @@ async def test_a_retried_ballot_changes_no_count(store: PollStore, poll: Poll):
 async def test_concurrent_ballots_count_exactly(store: PollStore, poll: Poll, database: Database):
     ballots = [Ballot(f"voter-{i:04d}", ((i % 3) + 1,)) for i in range(200)]
     # Every voter votes twice at once, once changing their mind: the counts must still add up.
-    changes = [Ballot(b.voter, ((b.option_ids[0] % 3) + 1,)) for b in ballots[:100]]
+    changes = [Ballot(b.voter, ((b.answer[0] % 3) + 1,)) for b in ballots[:100]]
     await asyncio.gather(*(store.cast_ballots(poll.code, [b]) for b in ballots + changes))
     results = await store.results(poll.code)
     assert results.voters == 200

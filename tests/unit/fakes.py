@@ -129,7 +129,7 @@ class FakePollStore:
         if self._poll(code).status != "open":
             raise PollClosed()
         for ballot in ballots:
-            self.state["ballots"][code][ballot.voter] = ballot.option_ids
+            self.state["ballots"][code][ballot.voter] = ballot.answer
         self.state["versions"][code] += 1
         return await self.results(code)
 

@@ -301,10 +301,10 @@ def test_an_accepted_ballot_has_one_to_max_choices_distinct_known_options(poll_a
     ballot = outcome(parse_ballot, poll, body)
     if isinstance(ballot, InvalidInput):
         return
-    assert 1 <= len(ballot.option_ids) <= poll.max_choices
-    assert list(ballot.option_ids) == sorted(set(ballot.option_ids))
-    assert set(ballot.option_ids) <= poll.option_ids
-    assert set(ballot.option_ids) == set(body["options"])
+    assert 1 <= len(ballot.answer) <= poll.max_choices
+    assert list(ballot.answer) == sorted(set(ballot.answer))
+    assert set(ballot.answer) <= poll.option_ids
+    assert set(ballot.answer) == set(body["options"])
     assert is_valid_voter(ballot.voter)
 
 
@@ -314,7 +314,7 @@ def test_a_ballot_within_the_rules_is_accepted_once_per_option(poll_and_body):
     poll, body = poll_and_body
     ballot = parse_ballot(poll, body)
     assert ballot.voter == body["voter"]
-    assert ballot.option_ids == tuple(sorted(set(body["options"])))
+    assert ballot.answer == tuple(sorted(set(body["options"])))
 
 
 @rules

@@ -64,7 +64,7 @@ def test_an_invalid_poll_is_refused_with_a_reason(body, message):
 
 def test_a_ballot_keeps_each_chosen_option_once_in_order():
     ballot = parse_ballot(POLL, {"voter": VOTER, "options": [3, 1, 3]})
-    assert ballot.option_ids == (1, 3)
+    assert ballot.answer == (1, 3)
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def scale(*statements: str) -> Poll:
 
 
 def test_a_ballot_is_a_rating_per_statement_in_their_order():
-    assert parse_ballot(scale("a", "b"), {"voter": VOTER, "ratings": {"2": 5, "1": 2}}).option_ids == (2, 5)
+    assert parse_ballot(scale("a", "b"), {"voter": VOTER, "ratings": {"2": 5, "1": 2}}).answer == (2, 5)
 
 
 @pytest.mark.parametrize(

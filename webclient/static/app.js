@@ -65,9 +65,18 @@
   function stored(question, round) {
     try { return localStorage.getItem(key(question, round)); } catch (e) { return null; }
   }
+  // An answer is kept as a JSON array of its values (texts may hold commas); older ones were joined by commas.
+  function values(answer) {
+    try {
+      var parsed = JSON.parse(answer);
+      if (Array.isArray(parsed)) return parsed.map(String);
+    } catch (e) { /* a comma-joined answer */ }
+    return answer.split(",");
+  }
   // A choice made but not sent yet survives a push of the same question (other people's answers arrive).
   // An answer is the values the server stores: the ticked options' ids, or (inputs marked
-  // data-answer-index, a scale's) one value per statement in order.
+  // data-answer-index, a scale's) one value per statement in order, or (fields marked data-answer-text, a
+  // word cloud's or an open text's) the texts typed, in order.
   var unsent = null;
   function answerOf(region) {
     var list = region.querySelector(".rank-list");
@@ -75,6 +84,8 @@
       var ranked = Number(list.closest("fieldset").dataset.ranked);
       return Array.prototype.map.call(list.querySelectorAll("input[name=ranking]"), function (i) { return i.value; }).slice(0, ranked);
     }
+    var texts = region.querySelectorAll("[data-answer-text]");
+    if (texts.length) return Array.prototype.map.call(texts, function (field) { return field.value; });
     var ranked = region.querySelectorAll("input[data-answer-index]:checked");
     if (region.querySelector("input[data-answer-index]")) {
       var values = [];
@@ -98,6 +109,9 @@
       renumber(list);
       return;
     }
+    region.querySelectorAll("[data-answer-text]").forEach(function (field, i) {
+      field.value = i < values.length ? values[i] : "";
+    });
     region.querySelectorAll("input[data-answer-index]").forEach(function (input) {
       input.checked = values[Number(input.dataset.answerIndex)] === input.value;
     });
@@ -122,7 +136,7 @@
     var answer = stored(question, round);
     if (answer !== null) {
       region.classList.add("voted");
-      check(region, answer.split(","));
+      check(region, values(answer));
       var button = region.querySelector("button[data-change-label]");
       if (button) button.textContent = button.dataset.changeLabel;
       // While voting is open the answer may still change; once it closed, the notice says so instead.
@@ -287,10 +301,23 @@
     var region = event.target;
     focused = null;
     if (!element || !region || !region.contains || !region.contains(element) || element === region) return;
-    if (element.id) focused = "#" + CSS.escape(element.id);
+    if (element.hasAttribute("data-answer-text")) {  // typing: the same field, where the caret was
+      var fields = Array.prototype.slice.call(region.querySelectorAll("[data-answer-text]"));
+      typing = { index: fields.indexOf(element), start: element.selectionStart, end: element.selectionEnd };
+    } else if (element.id) focused = "#" + CSS.escape(element.id);
     else if (element.name && element.value !== undefined && element.type !== "hidden") {
       focused = element.tagName.toLowerCase() + '[name="' + CSS.escape(element.name) + '"][value="' + CSS.escape(element.value) + '"]';
     } else if (element.tagName === "BUTTON") focused = "button[type=" + (element.type || "submit") + "]";
+  }
+  var typing = null;
+  function restoreTyping(event) {  // after restore(), which put the typed texts back
+    var was = typing;
+    typing = null;
+    if (!was || !event.target || !event.target.querySelectorAll) return;
+    var field = event.target.querySelectorAll("[data-answer-text]")[was.index];
+    if (!field) return;
+    field.focus({ preventScroll: true });
+    try { field.setSelectionRange(was.start, was.end); } catch (e) { /* a field without a caret */ }
   }
   function restoreFocus(event) {
     if (!focused || !event.target || !event.target.querySelector) return;
@@ -324,6 +351,7 @@
   });
   document.addEventListener("htmx:after:swap", restore);
   document.addEventListener("htmx:ws:after:message:incoming", restore);
+  document.addEventListener("htmx:ws:after:message:incoming", restoreTyping);
   document.addEventListener("DOMContentLoaded", restore);
   // After restore, which may tick boxes again.
   document.addEventListener("htmx:after:swap", limitChoices);
