@@ -8,20 +8,22 @@ statement: the ballot (a row of `ballots`, its option_ids the ranking in order),
 first preferences, its counters per place (`ranking_places`) and the ballots per distinct ranking
 (`ranking_groups`), all moved by the change each ballot makes; Borda points and average ranks come from the
 counters per place, and the runoff is recounted for each new version from the groups (identical rankings
-are one row with their number). scripts/bench kinds measures it for 10,000 ballots over 10 options, every
-ballot a different order.
+are one row with their number, and the ranking's code, a letter per option, which the count reads), itself
+incremental over its rounds: an elimination moves only the eliminated option's groups (_irv.count_letters).
+scripts/bench kinds measures it for 10,000 ballots over 10 options, every ballot a different order.
 
 The snapshot read from the database carries the grouped rankings; the kind turns them into the count, and
 only the count (rounds, points, ranks) goes on to the API, the bus and every screen, never a ballot."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from polls.errors import N_, InvalidInput
-from polls.kinds._irv import average_rank_of_places, borda_of_places, count_groups
+from polls.kinds._irv import average_rank_of_places, borda_of_places, count_letters
 from polls.kinds._snapshot import (
     COUNT_VOTERS,
     OPTIONS_JSON,
@@ -64,8 +66,10 @@ UPSERT_BALLOTS = f"""
 
 # The snapshot as the database reads it: the options with their first preferences, each option's count of
 # ballots per place, and the ballots per distinct ranking (kept by the upsert in ranking_groups) for the
-# runoff, as text ("3,1,2:5;1,2,3:4": a ranking and its number of ballots; text, because building 10,000
-# small JSON arrays costs PostgreSQL several times what reading them does).
+# runoff: each ranking as its code (a letter per option, migration 0012), those of one ballot apart ("once":
+# "CAB,ABC") from the others, each followed by its number of ballots ("more": "BCA4,ACB12"). Text as
+# stored: writing 10,000 integer arrays out as text, let alone as JSON arrays, costs PostgreSQL several
+# times what reading it does, and grouping the rankings by their number of ballots in SQL costs a sort.
 TALLY = f"""jsonb_build_object(
     'options', {OPTIONS_JSON},
     'ranked', p.max_choices,
@@ -78,60 +82,40 @@ TALLY = f"""jsonb_build_object(
         FROM options o WHERE o.poll_id = p.id
     ),
     'rankings', (
-        SELECT coalesce(string_agg(array_to_string(g.ranking, ',') || ':' || g.ballots, ';'), '')
+        SELECT jsonb_build_object(
+            'once', coalesce(string_agg(g.code, ',') FILTER (WHERE g.ballots = 1), ''),
+            'more', coalesce(string_agg(g.code || g.ballots, ',') FILTER (WHERE g.ballots > 1), '')
+        )
         FROM ranking_groups g WHERE g.poll_id = p.id AND g.ballots > 0
     )
 )"""
 
 
-def grouped(rankings: str) -> dict[tuple[str, ...], int]:
-    """The ballots grouped by ranking, from the snapshot's text ("3,1,2:5;1,2,3:4"). The option ids stay
-    text: the count only compares them, and 10,000 rankings are read in a third of the time."""
-    groups = {}
-    for part in rankings.split(";") if rankings else ():
-        ranking, _, number = part.partition(":")
-        groups[tuple(ranking.split(","))] = int(number)
+def letter(option_id: int) -> str:
+    """An option's letter in a ranking's code, as migration 0012's ranking_code writes it."""
+    return chr(64 + option_id)
+
+
+def grouped(rankings: Mapping[str, str]) -> dict[str, int]:
+    """The ballots grouped by ranking (its code), from the snapshot's "once" and "more"."""
+    groups = dict.fromkeys(rankings["once"].split(",") if rankings["once"] else (), 1)
+    for part in rankings["more"].split(",") if rankings["more"] else ():
+        code = part.rstrip(string.digits)
+        groups[code] = int(part[len(code) :])
     return groups
 
 
-def _as_ids(runoff: dict[str, Any]) -> dict[str, Any]:
-    """A count made over option ids as text, with its ids as the numbers they are."""
-
-    def lines(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**entry, "option": int(entry["option"])} for entry in entries]
-
-    def number(value: Any) -> int | None:
-        return None if value is None else int(value)
-
-    rounds = []
-    for one in runoff["rounds"]:
-        tie = one["tie"] and {**one["tie"], "options": [int(option) for option in one["tie"]["options"]]}
-        rounds.append(
-            {
-                **one,
-                "votes": lines(one["votes"]),
-                "transfers": lines(one["transfers"]),
-                "eliminated": number(one["eliminated"]),
-                "tie": tie,
-            }
-        )
-    return {**runoff, "winner": number(runoff["winner"]), "rounds": rounds}
-
-
-def count(options: tuple[OptionResult, ...], places: list[Any], rankings: str) -> dict[str, Any]:
+def count(
+    options: tuple[OptionResult, ...], places: list[Any], rankings: Mapping[str, str]
+) -> dict[str, Any]:
     """The kind's figures: the runoff from the grouped rankings, Borda points and average ranks from the
     places' counters."""
     ids = [option.id for option in options]
-    groups = grouped(rankings)
-    keys = [str(option) for option in ids]
     counts = {int(p["option"]): [int(c) for c in p["counts"]] for p in places}
     by_place = [{option: counts[option][at] for option in ids} for at in range(len(counts[ids[0]]))]
     points, ranks = borda_of_places(ids, by_place), average_rank_of_places(ids, by_place)
     return {
-        # The count only hashes and compares the ids, so text ids count as numbers would (typed as numbers).
-        "runoff": _as_ids(
-            count_groups(cast(list[int], keys), cast(dict[tuple[int, ...], int], groups)).as_dict()
-        ),
+        "runoff": count_letters(ids, [letter(i) for i in ids], grouped(rankings)).as_dict(),
         "ranks": [{"option": i, "average_rank": ranks[i], "borda": points[i]} for i in ids],
     }
 

@@ -1,14 +1,19 @@
-"""Migrations apply once, under a lock, and refuse to run over an edited file."""
+"""Migrations apply once, under a lock, and refuse to run over an edited file; one that changes how data is
+kept carries the data kept before it over."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
+from polls.kinds import KINDS
+from polls.kinds._irv import instant_runoff
 from polls.store.migrate import Migration, MigrationError, bundled_migrations, migrate
 
 
@@ -95,5 +100,60 @@ async def test_a_database_ahead_of_the_code_is_refused(schema_urls):
         await migrate(connection, MIGRATIONS)
         with pytest.raises(MigrationError, match="does not know"):
             await migrate(connection, MIGRATIONS[:1])
+    finally:
+        await connection.close()
+
+
+async def test_rankings_stored_before_their_codes_are_read_after_the_migration(schema_urls):
+    # Option 12 makes a two-digit id, which the old text wrote with two characters and a code with one letter.
+    groups = {(12, 1, 3): 2, (3, 1, 12): 1}
+    old_text = ";".join(f"{','.join(map(str, ranking))}:{ballots}" for ranking, ballots in groups.items())
+    options = [{"id": option, "label": f"o{option}", "votes": 0} for option in range(1, 13)]
+    places = [
+        {
+            "option": option,
+            "counts": [sum(n for r, n in groups.items() if r[at] == option) for at in range(3)],
+        }
+        for option in range(1, 13)
+    ]
+    tally = {"options": options, "ranked": 3, "places": places, "rankings": old_text}
+    connection = await connect(schema_urls)
+    try:
+        await migrate(connection, bundled_migrations()[:10])
+        poll = await connection.fetchval(
+            """INSERT INTO polls (code, admin_hash, question, kind, max_choices)
+               VALUES ('RANKOLD', 'hash', 'Order?', 'ranking', 3) RETURNING id"""
+        )
+        await connection.executemany(
+            "INSERT INTO ranking_groups (poll_id, ranking, ballots) VALUES ($1, $2, $3)",
+            [(poll, list(ranking), ballots) for ranking, ballots in groups.items()],
+        )
+        await connection.execute(
+            "INSERT INTO poll_rounds (poll_id, round, voters, counts, tally) VALUES ($1, 1, 3, '[]', $2)",
+            poll,
+            json.dumps(tally),
+        )
+        await migrate(connection)
+        codes = await connection.fetch("SELECT ranking, code FROM ranking_groups ORDER BY code")
+        assert [(row["ranking"], row["code"]) for row in codes] == [([3, 1, 12], "CAL"), ([12, 1, 3], "LAC")]
+        kept = json.loads(await connection.fetchval("SELECT tally FROM poll_rounds WHERE poll_id = $1", poll))
+        assert kept["rankings"] == {"once": "CAL", "more": "LAC2"}
+        _, figures = KINDS["ranking"].read_tally(kept)
+        assert figures["runoff"] == instant_runoff(range(1, 13), Counter(groups).elements()).as_dict()
+        # A group put back as an undo kept it, without its code or with another, is given its own.
+        await connection.execute(
+            """INSERT INTO ranking_groups
+               SELECT * FROM jsonb_populate_recordset(NULL::ranking_groups, $1::jsonb)""",
+            json.dumps(
+                [
+                    {"poll_id": poll, "ranking": [2, 11], "ballots": 1},
+                    {"poll_id": poll, "ranking": [11, 2], "ballots": 1, "code": "X"},
+                ]
+            ),
+        )
+        codes = await connection.fetch(
+            "SELECT code FROM ranking_groups WHERE ranking @> '{11}' ORDER BY code"
+        )
+        assert [row["code"] for row in codes] == ["BK", "KB"]
     finally:
         await connection.close()

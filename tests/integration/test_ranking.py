@@ -5,6 +5,7 @@ recomputed from the stored ballots; no screen is ever sent a ballot."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import asyncpg
@@ -98,6 +99,21 @@ def test_a_top_k_ranking_ranks_k_places_from_the_phones_order(client):
     _, tally = client.get(f"/api/polls/{poll}/results")
     assert [v["votes"] for v in tally.json["runoff"]["rounds"][0]["votes"]] == [0, 0, 0, 1]
     assert tally.json["runoff"]["winner"] == 4
+
+
+def test_twenty_options_with_two_digit_ids_count_as_their_ballots(client):
+    options = [f"option {number}" for number in range(1, 21)]
+    poll = new_ranking(client, options=options)["code"]
+    rng = random.Random(20)
+    # Clustered, as real ballots are: some rankings given by several ballots, most by one.
+    orders = [rng.sample(range(1, 21), 20) for _ in range(12)]
+    ballots = [
+        orders[rng.randrange(12)] if rng.random() < 0.5 else rng.sample(range(1, 21), 20) for _ in range(30)
+    ]
+    for number, ranking in enumerate(ballots):
+        assert rank_as(client, poll, f"twenty-{number}", ranking).status == 200
+    _, tally = client.get(f"/api/polls/{poll}/results")
+    assert tally.json["runoff"] == instant_runoff(range(1, 21), map(tuple, ballots)).as_dict()
 
 
 async def count_from_ballots(database_url: str, code: str) -> tuple[dict, dict]:

@@ -15,7 +15,16 @@ import pytest
 from pyrcv import RaceData, RaceMetadata, run_rcv
 
 from polls.kinds import _irv
-from polls.kinds._irv import TIE_RULE, Round, Tie, average_rank, borda, instant_runoff
+from polls.kinds._irv import (
+    TIE_RULE,
+    Round,
+    Tie,
+    average_rank,
+    borda,
+    count_groups,
+    count_letters,
+    instant_runoff,
+)
 
 A, B, C, D, E = 1, 2, 3, 4, 5
 
@@ -215,6 +224,27 @@ def test_ballots_grouped_by_ranking_count_as_the_ballots_themselves():
     grouped = Counter({(A, B): 40, (B, C): 35, (C, A): 30})
     one_by_one = ballots((40, (A, B)), (35, (B, C)), (30, (C, A)))
     assert instant_runoff([A, B, C], grouped.elements()) == instant_runoff([A, B, C], one_by_one)
+
+
+def test_rankings_written_as_letters_count_as_the_rankings_of_ids():
+    grouped = Counter({(C, A, B): 4, (A, B): 3, (B,): 2, (B, C, A): 2, (): 1})
+    written = {"CAB": 4, "AB": 3, "B": 2, "BCA": 2, "": 1}
+    assert count_letters([A, B, C], ["A", "B", "C"], written) == count_groups([A, B, C], grouped)
+
+
+def test_a_letter_that_is_no_options_counts_as_absent_wherever_it_stands():
+    written = {"ZA": 1, "A": 1, "BZBC": 1, "CB": 1, "CZ": 1, "BZAA": 1, "Z": 1}
+    clean = [(A,), (A,), (B, C), (C, B), (C,), (B, A), ()]
+    assert count_letters([A, B, C], ["A", "B", "C"], written) == instant_runoff([A, B, C], clean)
+
+
+@pytest.mark.parametrize("seed", range(13, 16))
+def test_rankings_written_as_letters_count_as_the_same_ballots_on_random_elections(seed):
+    for options, rankings in random_elections(seed):
+        letter = {option: chr(64 + option) for option in options}
+        written = Counter("".join(letter[option] for option in ranking) for ranking in rankings)
+        count = count_letters(options, [letter[option] for option in options], written)
+        assert count == instant_runoff(options, rankings)
 
 
 # --- instant runoff: as data for the views -----------------------------------------------------------
