@@ -103,7 +103,8 @@ async def test_the_presenter_approves_and_hides_answers_and_the_projected_wall_f
         await queue.filter(has_text=text).get_by_role("button", name="Show").click()
         await expect(projector.locator(".wall .entry").filter(has_text=text)).to_have_count(1)
     await expect(queue).to_have_count(1)
-    await expect(projector.locator(".wall .entry").first).to_contain_text("Better coffee")  # newest written first
+    newest = projector.locator(".wall .entry").first  # newest written first
+    await expect(newest).to_contain_text("Better coffee")
     await projector.screenshot(path=artifacts / "screenshots" / "text-projector.png")
     await phone.screenshot(path=artifacts / "screenshots" / "text-phone.png", full_page=True)
 
