@@ -9,9 +9,10 @@ channel.
 
 The ballot is a row of `ballots` (its `texts` holds the answer); `text_entries` keeps each voter's answer
 with its state, written in the ballot's own statement (a changed text starts again in the moderation's
-first state; the same text sent again changes nothing). The snapshot carries the newest 50 shown answers
-and how many are shown; for the presenter, the newest 50 waiting (pending or held) and hidden ones and
-their numbers."""
+first state; the same text sent again changes nothing), and `text_counts` the number of answers in each
+state, moved in the same statement as every change of state, so that a snapshot reads no more than a page
+of answers however many there are. The snapshot carries the newest 50 shown answers and how many are
+shown; for the presenter, the newest 50 waiting (pending or held) and hidden ones and their numbers."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from polls.kinds._snapshot import (
     OptionResult,
     Tally,
     ballots_upserted,
+    counters_moved,
     option_results,
 )
 from polls.profanity import is_profane
@@ -50,8 +52,22 @@ PAGE = 50  # the newest answers of each state a snapshot carries
 ANSWER = N_("Your answer")
 LENGTH = N_("The length of an answer")
 
+
+def _states_moved(changes: str) -> str:
+    """CTEs that move the question's counters of answers per state (`text_counts`) by `changes`, a query
+    of (state, change) rows: `moved` (the sum per state) and `counted`."""
+    return f"""moved AS (
+    SELECT state, sum(change)::integer AS change FROM ({changes}) AS changes
+    GROUP BY state HAVING sum(change) <> 0
+), counted AS (
+    {counters_moved("text_counts", "moved", {"state": "state"}, count="entries")}
+)"""
+
+
 UPSERT_BALLOTS = f"""
-{ballots_upserted("texts", texts=True)}, written AS (
+{ballots_upserted("texts", texts=True)}, before AS (
+    SELECT e.voter, e.state FROM text_entries e JOIN incoming USING (voter) WHERE e.poll_id = $1
+), written AS (
     INSERT INTO text_entries (poll_id, voter, text, state, at)
     SELECT $1, voter, texts[1], (
         SELECT CASE p.settings ->> 'moderation' WHEN 'approve_first' THEN 'pending' ELSE 'shown' END
@@ -59,7 +75,13 @@ UPSERT_BALLOTS = f"""
     ), now() FROM incoming
     ON CONFLICT (poll_id, voter) DO UPDATE SET text = EXCLUDED.text, state = EXCLUDED.state, at = EXCLUDED.at
     WHERE text_entries.text IS DISTINCT FROM EXCLUDED.text
-), answered AS (
+    RETURNING voter, state
+), {
+    _states_moved(
+        "SELECT state, 1 AS change FROM written UNION ALL "
+        "SELECT b.state, -1 FROM before b JOIN written USING (voter)"
+    )
+}, answered AS (
     UPDATE options SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
     WHERE poll_id = $1
 )
@@ -81,19 +103,30 @@ TALLY = f"""jsonb_build_object(
     'options', {OPTIONS_JSON},
     'moderation', p.settings,
     'entries', {_newest("'shown'")},
-    'shown', (SELECT count(*) FROM text_entries WHERE poll_id = p.id AND state = 'shown'),
+    'shown', (SELECT coalesce(sum(entries), 0) FROM text_counts WHERE poll_id = p.id AND state = 'shown'),
     'queue', {_newest("'pending', 'held'")},
     'hidden', {_newest("'hidden'")},
     'review', (SELECT jsonb_build_object(
-                   'waiting', count(*) FILTER (WHERE state IN ('pending', 'held')),
-                   'hidden', count(*) FILTER (WHERE state = 'hidden'))
-               FROM text_entries WHERE poll_id = p.id)
+                   'waiting', coalesce(sum(entries) FILTER (WHERE state IN ('pending', 'held')), 0),
+                   'hidden', coalesce(sum(entries) FILTER (WHERE state = 'hidden'), 0))
+               FROM text_counts WHERE poll_id = p.id)
 )"""
 
-HOLD = """UPDATE text_entries SET state = 'held'
-WHERE poll_id = $1 AND voter = ANY($2::text[]) AND at = now()"""
-ACTION = """UPDATE text_entries SET state = $3
-WHERE poll_id = $1 AND id = $2::text::bigint RETURNING id"""
+# A change of state, with its counters moved in the same statement: `changed` returns each entry changed
+# with the state it had (the joined row `o` is the entry as the statement found it).
+HOLD = f"""WITH changed AS (
+    UPDATE text_entries e SET state = 'held' FROM text_entries o
+    WHERE e.poll_id = $1 AND e.voter = ANY($2::text[]) AND e.at = now()
+      AND o.poll_id = e.poll_id AND o.voter = e.voter
+    RETURNING e.state, o.state AS was
+), {_states_moved("SELECT state, 1 AS change FROM changed UNION ALL SELECT was, -1 FROM changed")}
+SELECT count(*) FROM changed"""
+ACTION = f"""WITH changed AS (
+    UPDATE text_entries e SET state = $3 FROM text_entries o
+    WHERE e.poll_id = $1 AND e.id = $2::text::bigint AND o.poll_id = e.poll_id AND o.voter = e.voter
+    RETURNING e.id, e.state, o.state AS was
+), {_states_moved("SELECT state, 1 AS change FROM changed UNION ALL SELECT was, -1 FROM changed")}
+SELECT id FROM changed"""
 
 
 def flagged(voters: Sequence[str], answers: Sequence[Answer], settings: Mapping[str, Any]) -> list[str]:
@@ -145,7 +178,7 @@ class OpenText:
     tally_sql: str = TALLY
     options_range: tuple[int, int] = (0, 0)  # the question is answered, it has no options
     form_fields: tuple[str, ...] = ("text_length", "moderation", "text_filter")
-    tables: tuple[str, ...] = ("text_entries",)
+    tables: tuple[str, ...] = ("text_entries", "text_counts")
     shapes: tuple[type, type] = (NewOpenText, OpenTextAnswer)
     moderation: Moderation | None = field(
         default_factory=lambda: Moderation("id", HOLD, ACTION, ("queue", "hidden", "review"), flagged, hides)

@@ -15,7 +15,7 @@ import websockets
 
 from tests.api_client import admin, answer, create_event, create_poll
 from tests.integration.events import auth
-from tests.integration.kinds import answered_through_both_replicas
+from tests.integration.kinds import admin_results, answered_through_both_replicas
 from tests.voters import named_voter
 
 TEXT = {"kind": "text", "max_length": 120}
@@ -229,6 +229,62 @@ async def test_concurrent_answers_and_changes_through_both_replicas_equal_the_ba
     assert sum(text.startswith("better idea") for text in wall(truth)) == 25
     assert len(truth["entries"]) == 50  # the newest page, not every answer
     assert pushed["entries"] == truth["entries"] and "queue" not in pushed
+    assert await counted_by_state(database_url, code) == await entries_by_state(database_url, code)
+
+
+async def entries_by_state(database_url: str, code: str) -> dict[str, int]:
+    """How many of the question's answers are in each state, counted from the answers themselves."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            """SELECT e.state, count(*) AS n FROM text_entries e JOIN polls p ON p.id = e.poll_id
+               WHERE p.code = $1 GROUP BY e.state""",
+            code,
+        )
+    finally:
+        await connection.close()
+    return {row["state"]: row["n"] for row in rows}
+
+
+async def counted_by_state(database_url: str, code: str) -> dict[str, int]:
+    """The same as the question's counters per state keep it (zeros left out)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            """SELECT c.state, c.entries FROM text_counts c JOIN polls p ON p.id = c.poll_id
+               WHERE p.code = $1 AND c.entries > 0""",
+            code,
+        )
+    finally:
+        await connection.close()
+    return {row["state"]: row["entries"] for row in rows}
+
+
+async def test_the_counts_per_state_follow_every_answer_hold_approval_and_hiding_through_both_replicas(
+    replicas, database_url
+):
+    created = await create_poll(replicas[0].url, "Ideas", (), **TEXT, moderation="approve_first", filter=True)
+    code, presenter = created["code"], {"Authorization": f"Bearer {created['admin_token']}"}
+
+    def rude_or_not(i: int) -> str:
+        return f"shit idea {i}" if i % 5 == 0 else f"idea {i}"
+
+    await answered_through_both_replicas(
+        replicas, code, 60, lambda i: {"text": rude_or_not(i)}, lambda i: {"text": rude_or_not(i + 1)}
+    )
+    async with httpx.AsyncClient(base_url=replicas[1].url) as http:
+        queue = (await http.get(f"/api/polls/{code}/results", headers=presenter)).json()["queue"]
+        for number, entry in enumerate(queue[:30]):
+            action = "hide" if number % 3 == 0 else "show"
+            body = {"entry": entry["id"], "action": action}
+            moderated = await http.post(f"/api/polls/{code}/moderation", json=body, headers=presenter)
+            assert moderated.status_code == 200, moderated.text
+        seen = (await http.get(f"/api/polls/{code}/results", headers=presenter)).json()
+    by_state = await entries_by_state(database_url, code)
+    assert await counted_by_state(database_url, code) == by_state
+    assert by_state["held"] > 0 and by_state["pending"] > 0 and by_state["hidden"] == 10
+    assert seen["shown"] == by_state["shown"] == 20
+    assert seen["review"] == {"waiting": by_state["pending"] + by_state["held"], "hidden": 10}
 
 
 def test_an_answer_is_escaped_on_every_page(client):
@@ -258,3 +314,26 @@ def test_a_phone_answers_from_its_page_and_a_refused_answer_keeps_what_it_typed(
         sent.status == 200 and ">Short &amp; sweet</textarea>" in sent.text and "Change answer" in sent.text
     )
     assert wall(public(client, code)) == ["Short & sweet"]
+
+
+async def test_a_new_round_and_its_undo_keep_every_answer_and_its_state(replicas, database_url):
+    one, _ = replicas
+    event = await create_event(one.url, "Retro", [{"question": "What next?", **TEXT, "visibility": "always"}])
+    code = event["questions"][0]["code"]
+    await admin(one.url, event, "PUT", "/live", {"question": code})
+    for i, text in enumerate(("Fewer meetings", "More pairing", "Rude remark")):
+        await answer(one.url, code, f"round-{i}", text=text)
+    rude = next(
+        e["id"] for e in (await admin_results(one.url, event, code))["entries"] if "Rude" in e["text"]
+    )
+    async with httpx.AsyncClient(base_url=one.url) as http:
+        body = {"entry": rude, "action": "hide"}
+        assert (await http.post(f"/api/polls/{code}/moderation", json=body, headers=auth(event))).is_success
+    before = await admin_results(one.url, event, code)
+    await admin(one.url, event, "POST", f"/questions/{code}/reset")
+    cleared = await admin_results(one.url, event, code)
+    assert (cleared["entries"], cleared["shown"], cleared["review"]) == ([], 0, {"waiting": 0, "hidden": 0})
+    await admin(one.url, event, "POST", "/undo")
+    after = await admin_results(one.url, event, code)
+    assert (after["entries"], after["hidden"], after["shown"]) == (before["entries"], before["hidden"], 2)
+    assert await counted_by_state(database_url, code) == await entries_by_state(database_url, code)
