@@ -20,7 +20,7 @@ class StackDown(RuntimeError):
 class PollRef:
     code: str
     option_ids: tuple[int, ...]
-    kind: str = ""  # a kind whose ballot is no choice ("scale", "ranking"): votes.lua writes its answer
+    kind: str = ""  # a kind whose ballot is no choice ("scale", "ranking", ...): votes.lua writes its answer
 
     @property
     def wrk_target(self) -> str:
@@ -61,7 +61,7 @@ def create_poll(base: str, label: str, options: int = 4, **settings: Any) -> Pol
         **settings,
     }
     poll = _call(f"{base}/api/polls", body)
-    kind = poll["kind"] if poll["kind"] in ("scale", "ranking") else ""
+    kind = poll["kind"] if poll["kind"] in ("scale", "ranking", "wordcloud", "text") else ""
     return PollRef(code=poll["code"], option_ids=tuple(o["id"] for o in poll["options"]), kind=kind)
 
 

@@ -58,7 +58,9 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
         return [f"  FAILED: {r['error']}"]
     lines: list[str] = []
     if name == "kinds":
-        for kind in ("single", "scale", "ranking"):
+        for kind in ("single", "scale", "ranking", "wordcloud", "text"):
+            if kind not in r:  # a run from before the kind
+                continue
             w = r[kind]
             lines.append(
                 f"  wrk, one {kind} poll: {_fmt(w['ok_per_s'])} committed votes/s "
@@ -73,6 +75,15 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
             f"(query {_fmt(rc['query_ms_median'])} ms + count {_fmt(rc['count_ms_median'])} ms), "
             f"max {_fmt(rc['recount_ms_max'])} ms of {rc['runs']}"
         )
+        if "wordcloud_snapshot" in r:
+            wc = r["wordcloud_snapshot"]
+            laid = wc["layout_ms_median"]
+            lines.append(
+                f"  word cloud of {wc['entries']:,} distinct entries: snapshot "
+                f"{_fmt(wc['snapshot_ms_median'])} ms median (max {_fmt(wc['snapshot_ms_max'])}), "
+                f"{wc['entries_sent']} entries sent, {wc['json_bytes']:,} bytes of JSON; layout of 100 words "
+                f"{_fmt(laid['100'])} ms, 200 words {_fmt(laid['200'])} ms"
+            )
     if name == "throughput":
         for key, label in (("one_poll", "one poll"), ("ten_polls", "ten polls")):
             w = r[key]

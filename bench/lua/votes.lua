@@ -2,7 +2,8 @@
 -- Arguments after `--`: a file of voter ids, one per line (bench.voter_ids signs them with the stack's key),
 -- the number of wrk threads (each takes every n-th line from its own offset, wrapping around at the end),
 -- then one CODE:ID,ID,... per poll (requests go round-robin over them), KIND@CODE:ID,... for a kind whose
--- ballot is no choice: scale (a rating from 1 to 5 per statement) or ranking (the options in an order).
+-- ballot is no choice: scale (a rating from 1 to 5 per statement), ranking (the options in an order),
+-- wordcloud (two entries out of 5,000 words) or text (a sentence of its own).
 -- done() prints one line "BENCH {json}" with 200s and other statuses counted apart, and latency in us.
 local threads = {}
 local polls = {}
@@ -55,6 +56,10 @@ function request()
       table.insert(order, poll.options[(counter + i) % n + 1])
     end
     body = string.format('{"voter":"%s","ranking":[%s]}', voter, table.concat(order, ","))
+  elseif poll.kind == "wordcloud" then
+    body = string.format('{"voter":"%s","entries":["word %d","Word %d"]}', voter, counter % 5000, (counter * 7) % 5000)
+  elseif poll.kind == "text" then
+    body = string.format('{"voter":"%s","text":"An answer of its own, number %d."}', voter, counter)
   else
     body = string.format('{"voter":"%s","options":[%s]}', voter, option)
   end

@@ -1,12 +1,17 @@
 """Section kinds: what each question kind costs.
 
 - the vote rate of each kind, the same wrk closed loop as the throughput section (a new voter id per request,
-  one poll of 4 options or statements): single choice, a 1-5 scale with 4 statements, a ranking of 4;
-  the database's voters must match the 200s, as there.
+  one poll of 4 options or statements): single choice, a 1-5 scale with 4 statements, a ranking of 4, a word
+  cloud (two entries per ballot out of 5,000 words, the profanity filter on) and open text (a sentence per
+  ballot, the filter on); the database's voters must match the 200s, as there.
 - a ranking's recount: 10,000 ballots over 10 options (random orders, nearly all different: the worst case
   for grouping), stored straight into PostgreSQL as the upsert would leave them; then the snapshot a replica
   reads after each commit (the one results query, which reads the ballots per distinct ranking, and the
   kind's count) timed 20 times, with the query and the count apart. Target: under 20 ms per recount.
+- a word cloud's snapshot with 5,000 distinct entries (straight into word_counts, Zipf-like counts): the
+  results query and its reading, timed 20 times; the size of the JSON a screen is sent (the top 100 and
+  the totals, never every entry); and the cloud's layout of the top 100 and of 200 words, which each new
+  tally costs a replica once (every screen and language share it).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import asyncpg
 from bench import api
 from bench.sections import throughput
 from bench.settings import Sizes, Stack
+from polls.domain import Results
 from polls.kinds import KINDS, RESULTS
+from polls.kinds._cloud import layout
 
 RECOUNT_BALLOTS, RECOUNT_OPTIONS, RECOUNT_RUNS = 10_000, 10, 20
 
@@ -32,12 +39,16 @@ KIND_POLLS: dict[str, dict[str, Any]] = {
     "single": {},
     "scale": {"kind": "scale", "min": 1, "max": 5},
     "ranking": {"kind": "ranking"},
+    "wordcloud": {"kind": "wordcloud", "entries": 2, "filter": True},
+    "text": {"kind": "text", "filter": True},
 }
+CLOUD_ENTRIES, CLOUD_RUNS = 5_000, 20
 
 
 def vote_rate(stack: Stack, kind: str, seconds: int, workdir: Path) -> dict[str, Any]:
     """The throughput section's wrk loop, against one poll of the kind."""
-    poll = api.create_poll(stack.url, f"kinds, {kind}", 4, **KIND_POLLS[kind])
+    options = KINDS[KIND_POLLS[kind].get("kind", kind)].options_range[1] and 4  # none for the text kinds
+    poll = api.create_poll(stack.url, f"kinds, {kind}", options, **KIND_POLLS[kind])
     return throughput.wrk_votes(stack, [poll], seconds, workdir)
 
 
@@ -102,7 +113,52 @@ async def _recount(stack: Stack) -> dict[str, Any]:
     }
 
 
+async def _cloud(stack: Stack) -> dict[str, Any]:
+    poll = api.create_poll(stack.url, "kinds, a word cloud of 5,000 entries", 0, kind="wordcloud")
+    counts = [max(1, round(2_000 / (rank + 1))) for rank in range(CLOUD_ENTRIES)]
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        poll_id = await connection.fetchval("SELECT id FROM polls WHERE code = $1", poll.code)
+        await connection.copy_records_to_table(
+            "word_counts",
+            records=[(poll_id, f"entry {rank}", votes) for rank, votes in enumerate(counts)],
+            columns=["poll_id", "entry", "votes"],
+        )
+        await connection.execute("ANALYZE word_counts")
+        kind = KINDS["wordcloud"]
+        query_ms = []
+        for _ in range(CLOUD_RUNS):
+            started = time.perf_counter()
+            row = await connection.fetchrow(RESULTS, poll.code)
+            options, detail = kind.read_tally(json.loads(row["tally"]))
+            query_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        await connection.close()
+    sent = Results(poll.code, row["version"], row["voters"], row["status"], options, "wordcloud", detail)
+    words = [(str(e["entry"]), int(e["votes"])) for e in detail["entries"]]
+    layout(words)  # the distance rings, built once per process
+    layout_ms = {}
+    for size in (100, 200):
+        tally = [(f"entry {rank}", votes) for rank, votes in enumerate(counts[:size])]
+        runs = []
+        for _ in range(10):
+            started = time.perf_counter()
+            layout(tally)
+            runs.append((time.perf_counter() - started) * 1000)
+        layout_ms[str(size)] = round(statistics.median(runs), 2)
+    return {
+        "entries": CLOUD_ENTRIES,
+        "runs": CLOUD_RUNS,
+        "snapshot_ms_median": round(statistics.median(query_ms), 2),
+        "snapshot_ms_max": round(max(query_ms), 2),
+        "entries_sent": len(detail["entries"]),
+        "json_bytes": len(json.dumps({"type": "results", **sent.as_dict()})),
+        "layout_ms_median": layout_ms,
+    }
+
+
 def run(stack: Stack, sizes: Sizes, workdir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {kind: vote_rate(stack, kind, sizes.wrk_seconds, workdir) for kind in KIND_POLLS}
     out["ranking_recount"] = asyncio.run(_recount(stack))
+    out["wordcloud_snapshot"] = asyncio.run(_cloud(stack))
     return out
