@@ -77,18 +77,21 @@ def array_literal(answer: Answer) -> str:
     return "{" + ",".join(map(str, answer)) + "}"
 
 
-def counters_moved(table: str, delta: str, keys: Mapping[str, str], count: str = "votes") -> str:
+def counters_moved(
+    table: str, delta: str, keys: Mapping[str, str], count: str = "votes", returning: str = ""
+) -> str:
     """A CTE's statement moving a kind's counters in `table` (a row per question and `keys`: the table's
     column -> the column of CTE `delta` that holds it) by `delta`'s `change`: a first count inserts its
     counter, a change moves an existing one. A negative change always meets the row an earlier ballot made,
-    so the proposed row, clamped at 0, only has to pass the table's check."""
+    so the proposed row, clamped at 0, only has to pass the table's check. `returning`: what the statement
+    returns of the counters moved (their columns, e.g. "entry, votes"), for a later CTE."""
     columns = ", ".join(keys)
     matches = " AND ".join(f"d.{source} = EXCLUDED.{column}" for column, source in keys.items())
     return f"""INSERT INTO {table} (poll_id, {columns}, {count})
     SELECT $1, {", ".join(keys.values())}, greatest(change, 0) FROM {delta}
     ON CONFLICT (poll_id, {columns}) DO UPDATE SET {count} = {table}.{count} + (
         SELECT d.change FROM {delta} d WHERE {matches}
-    )"""
+    ){f" RETURNING {returning}" if returning else ""}"""
 
 
 # The end of every kind's ballot upsert (its CTEs `incoming` and `previous`): the question's voters, moved

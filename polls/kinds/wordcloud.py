@@ -4,7 +4,9 @@ trimmed, inner whitespace collapsed: "Python" and " python" are one entry), and 
 counts once.
 
 The tally is a counter per normalised entry (`word_counts`), moved in the ballot's own statement by the
-change each ballot makes, so a changed answer moves its counts atomically. The ballot is a row of `ballots`
+change each ballot makes, so a changed answer moves its counts atomically; beside them the totals of each
+state (`word_totals`: how many entries have votes and how many votes they have), moved in the same
+statements, so a snapshot reads its top entries and a few rows however many entries there are. The ballot is a row of `ballots`
 with the normalised entries in its `texts`. The snapshot carries the `top` entries (100 unless set, 10 to
 200) most voted first, with how many distinct entries and how many entries in all there are, never every
 entry; the projector lays the top ones out as a cloud (polls/kinds/_cloud.py).
@@ -54,6 +56,25 @@ ENTRIES = N_("The number of entries per person")
 LENGTH = N_("The length of an entry")
 TOP = N_("The number of entries shown (top)")
 
+# The totals of each state (`word_totals`: how many entries have votes, `entries`, and how many votes they
+# have, `votes`), moved by `totalled`'s (state, measure, change) rows.
+TOTALS_MOVED = counters_moved("word_totals", "totalled", {"state": "state", "measure": "measure"}, count="n")
+
+
+def _moved_between(changed: str, to_state: str, from_state: str) -> str:
+    """CTEs moving the totals of entries that changed state (CTE `changed`: each entry's votes, and its
+    states as the SQL expressions `to_state` and `from_state` read them) from one state to the other."""
+    return f"""totalled AS (
+    SELECT s.state, m.measure, sum(s.sign * m.n)::integer AS change
+    FROM {changed} c,
+         LATERAL (VALUES ('votes', c.votes), ('entries', (c.votes > 0)::integer)) AS m (measure, n),
+         LATERAL (VALUES ({to_state}, 1), ({from_state}, -1)) AS s (state, sign)
+    GROUP BY s.state, m.measure HAVING sum(s.sign * m.n) <> 0
+), totals AS (
+    {TOTALS_MOVED}
+)"""
+
+
 UPSERT_BALLOTS = f"""
 {ballots_upserted("entries", texts=True)}, delta AS (
     SELECT entry, sum(change)::integer AS change FROM (
@@ -62,7 +83,16 @@ UPSERT_BALLOTS = f"""
         SELECT unnest(entries), -1 FROM previous
     ) AS changes GROUP BY entry HAVING sum(change) <> 0
 ), counted AS (
-    {counters_moved("word_counts", "delta", {"entry": "entry"})}
+    {counters_moved("word_counts", "delta", {"entry": "entry"}, returning="entry, state, votes")}
+), totalled AS (
+    SELECT c.state, m.measure, sum(m.change)::integer AS change
+    FROM counted c JOIN delta d USING (entry),
+         LATERAL (VALUES ('votes', d.change),
+                         ('entries', (c.votes > 0)::integer - (c.votes - d.change > 0)::integer))
+             AS m (measure, change)
+    GROUP BY c.state, m.measure HAVING sum(m.change) <> 0
+), totals AS (
+    {TOTALS_MOVED}
 ), answered AS (
     UPDATE options SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
     WHERE poll_id = $1
@@ -86,15 +116,25 @@ TALLY = f"""jsonb_build_object(
     'options', {OPTIONS_JSON},
     'cloud', p.settings,
     'entries', {_entries("shown", "(p.settings ->> 'top')::integer")},
-    'counted', (SELECT jsonb_build_object('distinct', count(*), 'total', coalesce(sum(votes), 0))
-                FROM word_counts WHERE poll_id = p.id AND state = 'shown' AND votes > 0),
+    'counted', (SELECT jsonb_build_object('distinct', coalesce(sum(n) FILTER (WHERE measure = 'entries'), 0),
+                                          'total', coalesce(sum(n) FILTER (WHERE measure = 'votes'), 0))
+                FROM word_totals WHERE poll_id = p.id AND state = 'shown'),
     'queue', {_entries("held", "50")},
     'hidden', {_entries("hidden", "50")}
 )"""
 
-HOLD = """UPDATE word_counts SET state = 'held'
-WHERE poll_id = $1 AND entry = ANY($2::text[]) AND state = 'shown' AND first_at = now()"""
-ACTION = "UPDATE word_counts SET state = $3 WHERE poll_id = $1 AND entry = $2 RETURNING entry"
+HOLD = f"""WITH changed AS (
+    UPDATE word_counts SET state = 'held'
+    WHERE poll_id = $1 AND entry = ANY($2::text[]) AND state = 'shown' AND first_at = now()
+    RETURNING votes
+), {_moved_between("changed", "'held'", "'shown'")}
+SELECT count(*) FROM changed"""
+ACTION = f"""WITH changed AS (
+    UPDATE word_counts e SET state = $3 FROM word_counts o
+    WHERE e.poll_id = $1 AND e.entry = $2 AND o.poll_id = e.poll_id AND o.entry = e.entry
+    RETURNING e.entry, e.votes, o.state AS was
+), {_moved_between("changed", "$3::text", "c.was")}
+SELECT entry FROM changed"""
 
 
 def flagged(voters: Sequence[str], answers: Sequence[Answer], settings: Mapping[str, Any]) -> list[str]:
@@ -134,7 +174,7 @@ class WordCloud:
     tally_sql: str = TALLY
     options_range: tuple[int, int] = (0, 0)  # the question is answered, it has no options
     form_fields: tuple[str, ...] = ("entries", "entry_length", "entry_filter")
-    tables: tuple[str, ...] = ("word_counts",)
+    tables: tuple[str, ...] = ("word_counts", "word_totals")
     moderation: Moderation | None = field(
         default_factory=lambda: Moderation("entry", HOLD, ACTION, ("queue", "hidden"), flagged)
     )

@@ -157,3 +157,49 @@ async def test_rankings_stored_before_their_codes_are_read_after_the_migration(s
         assert [row["code"] for row in codes] == ["BK", "KB"]
     finally:
         await connection.close()
+
+
+async def test_answers_stored_before_their_counters_are_counted_by_the_migrations(schema_urls):
+    connection = await connect(schema_urls)
+    try:
+        before = [m for m in bundled_migrations() if m.version < 13]
+        await migrate(connection, before)
+        ids = []
+        for code, kind in (("TEXTOLD", "text"), ("WORDOLD", "wordcloud")):
+            ids.append(
+                await connection.fetchval(
+                    """INSERT INTO polls (code, admin_hash, question, kind, max_choices)
+                       VALUES ($1, 'hash', 'Q?', $2, 1) RETURNING id""",
+                    code,
+                    kind,
+                )
+            )
+        text, cloud = ids
+        await connection.executemany(
+            "INSERT INTO text_entries (poll_id, voter, text, state) VALUES ($1, $2, $3, $4)",
+            [
+                (text, f"v{i}", f"answer {i}", ("shown", "shown", "pending", "hidden")[i % 4])
+                for i in range(8)
+            ],
+        )
+        await connection.executemany(
+            "INSERT INTO word_counts (poll_id, entry, votes, state) VALUES ($1, $2, $3, $4)",
+            [
+                (cloud, "calm", 3, "shown"),
+                (cloud, "busy", 2, "shown"),
+                (cloud, "gone", 0, "shown"),
+                (cloud, "rude", 4, "held"),
+            ],
+        )
+        await migrate(connection)
+        counts = await connection.fetch("SELECT state, entries FROM text_counts WHERE poll_id = $1", text)
+        totals = await connection.fetch("SELECT state, measure, n FROM word_totals WHERE poll_id = $1", cloud)
+    finally:
+        await connection.close()
+    assert {row["state"]: row["entries"] for row in counts} == {"shown": 4, "pending": 2, "hidden": 2}
+    assert {(row["state"], row["measure"]): row["n"] for row in totals} == {
+        ("shown", "entries"): 2,
+        ("shown", "votes"): 5,
+        ("held", "entries"): 1,
+        ("held", "votes"): 4,
+    }

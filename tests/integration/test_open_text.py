@@ -337,3 +337,24 @@ async def test_a_new_round_and_its_undo_keep_every_answer_and_its_state(replicas
     after = await admin_results(one.url, event, code)
     assert (after["entries"], after["hidden"], after["shown"]) == (before["entries"], before["hidden"], 2)
     assert await counted_by_state(database_url, code) == await entries_by_state(database_url, code)
+
+
+async def test_a_polls_admin_socket_needs_its_token_and_alone_is_sent_the_waiting_answers(replicas):
+    one, two = replicas
+    created = await create_poll(one.url, "Ideas", (), **TEXT, moderation="approve_first")
+    code = created["code"]
+    async with websockets.connect(f"{two.ws_url}/p/{code}/admin/live?token=wrong") as refused:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(refused.recv(), 5)
+    assert closed.value.rcvd.code == 4403
+    async with (
+        websockets.connect(f"{two.ws_url}/p/{code}/admin/live?token={created['admin_token']}") as admin_page,
+        websockets.connect(f"{two.ws_url}/p/{code}/live") as projector,
+    ):
+        await answer(one.url, code, "socket-1", text="Waiting to be read")
+        async with asyncio.timeout(10):
+            while "Waiting to be read" not in (fragment := await admin_page.recv()):
+                pass
+            while 'class="voters">1<' not in (public := await projector.recv()):
+                pass
+    assert "Show" in fragment and "Waiting to be read" not in public

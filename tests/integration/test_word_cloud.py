@@ -111,6 +111,28 @@ def test_the_screens_are_sent_the_top_entries_and_the_totals_not_every_entry(cli
     assert [e["votes"] for e in tally.json["entries"]][:5] == [2, 2, 2, 2, 2]  # most voted first
 
 
+async def totals(database_url: str, code: str) -> tuple[dict, dict]:
+    """A word cloud's totals per state as its counters keep them, and as its entries' counters add up."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        kept = await connection.fetch(
+            """SELECT t.state, t.measure, t.n FROM word_totals t JOIN polls p ON p.id = t.poll_id
+               WHERE p.code = $1 AND t.n > 0""",
+            code,
+        )
+        added = await connection.fetch(
+            """SELECT w.state, count(*) AS entries, sum(w.votes) AS votes
+               FROM word_counts w JOIN polls p ON p.id = w.poll_id
+               WHERE p.code = $1 AND w.votes > 0 GROUP BY w.state""",
+            code,
+        )
+    finally:
+        await connection.close()
+    by_counters = {(row["state"], row["measure"]): row["n"] for row in kept}
+    by_entries = {(row["state"], m): row[m] for row in added for m in ("entries", "votes")}
+    return by_counters, by_entries
+
+
 async def tally_from_ballots(database_url: str, code: str) -> Counter[str]:
     connection = await asyncpg.connect(database_url)
     try:
@@ -135,6 +157,9 @@ async def test_concurrent_answers_and_changes_through_both_replicas_equal_the_ba
     assert truth["voters"] == 120
     assert counts(truth) == dict(await tally_from_ballots(database_url, code))
     assert pushed["entries"] == truth["entries"] and pushed["counted"] == truth["counted"]
+    kept, added = await totals(database_url, code)
+    assert kept == added
+    assert truth["counted"] == {"distinct": len(truth["entries"]), "total": added[("shown", "votes")]}
 
 
 def test_the_filter_holds_a_rude_entry_for_the_presenter_until_shown_and_hiding_takes_one_away(client):
@@ -235,3 +260,27 @@ def test_a_phone_sends_its_entries_from_its_page_and_a_refused_answer_keeps_what
     assert sent.status == 200 and 'value="tea"' in sent.text
     _, tally = client.get(f"/api/polls/{code}/results")
     assert counts(tally.json) == {"tea": 1}
+
+
+async def test_the_totals_follow_every_hold_show_and_hide_through_both_replicas(replicas, database_url):
+    created = await create_poll(replicas[0].url, "Words", (), **CLOUD, filter=True)
+    code, presenter = created["code"], {"Authorization": f"Bearer {created['admin_token']}"}
+    words = ["calm", "shit", "busy", "fuck", "fun"]
+    await answered_through_both_replicas(
+        replicas,
+        code,
+        60,
+        lambda i: {"entries": [words[i % 5], words[(i + 1) % 5]]},
+        lambda i: {"entries": [words[(i + 2) % 5]]},
+    )
+    async with httpx.AsyncClient(base_url=replicas[1].url) as http:
+        for entry, action in (("shit", "show"), ("calm", "hide"), ("busy", "hide"), ("busy", "show")):
+            body = {"entry": entry, "action": action}
+            moderated = await http.post(f"/api/polls/{code}/moderation", json=body, headers=presenter)
+            assert moderated.status_code == 200, moderated.text
+        seen = moderated.json()
+    kept, added = await totals(database_url, code)
+    assert kept == added
+    assert [e["entry"] for e in seen["queue"]] == ["fuck"]
+    assert [e["entry"] for e in seen["hidden"]] == ["calm"]
+    assert seen["counted"] == {"distinct": 3, "total": added[("shown", "votes")]}
