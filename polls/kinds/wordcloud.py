@@ -6,10 +6,10 @@ counts once.
 The tally is a counter per normalised entry (`word_counts`), moved in the ballot's own statement by the
 change each ballot makes, so a changed answer moves its counts atomically; beside them the totals of each
 state (`word_totals`: how many entries have votes and how many votes they have), moved in the same
-statements, so a snapshot reads its top entries and a few rows however many entries there are. The ballot is a row of `ballots`
-with the normalised entries in its `texts`. The snapshot carries the `top` entries (100 unless set, 10 to
-200) most voted first, with how many distinct entries and how many entries in all there are, never every
-entry; the projector lays the top ones out as a cloud (polls/kinds/_cloud.py).
+statements, so a snapshot reads its top entries and a few rows however many entries there are. The
+ballot is a row of `ballots` with the normalised entries in its `texts`. The snapshot carries the `top`
+entries (100 unless set, 10 to 200) most voted first, with how many distinct entries and how many entries in
+all there are, never every entry; the projector lays the top ones out as a cloud (polls/kinds/_cloud.py).
 
 With the profanity filter on, an entry that matches it is held when it first comes, in the same
 transaction, until the presenter shows it; the presenter may hide any entry (it stays hidden when voted

@@ -104,6 +104,7 @@ async def authorised(request: Request, code: str, events: EventService) -> Event
 
 
 @events_api.post("")
+@openapi.body({"application/json": schema.NewEvent}, required=True)
 @openapi.response(201, description="The event with its secret admin token and control URL")
 @openapi.response(422, _ERRORS, "A rule is broken")
 @once_per_key
@@ -140,6 +141,7 @@ async def update_event(request: Request, code: str, events: EventService) -> HTT
 
 @events_api.post("/<code:str>/questions")
 @openapi.secured("token")
+@openapi.body({"application/json": schema.EVENT_QUESTION}, required=True)
 @once_per_key
 async def add_question(request: Request, code: str, events: EventService, once: Idempotency) -> HTTPResponse:
     """Add a question at the end ({"question", "options", "kind", "max_choices", "visibility"})"""
@@ -153,6 +155,7 @@ async def add_question(request: Request, code: str, events: EventService, once: 
 
 
 @events_api.put("/<code:str>/questions/<question:str>")
+@openapi.body({"application/json": schema.EVENT_QUESTION}, required=True)
 @openapi.secured("token")
 async def edit_question(request: Request, code: str, question: str, events: EventService) -> HTTPResponse:
     """Replace a question (409 while its current round has votes: reset it first)"""

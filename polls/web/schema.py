@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any, Union
 
 from polls.kinds import KINDS
@@ -11,6 +11,23 @@ from polls.kinds import KINDS
 # each kind's settings and answer.
 NEW_QUESTION: Any = Union[tuple(dict.fromkeys(kind.shapes[0] for kind in KINDS.values()))]  # noqa: UP007
 ANSWER: Any = Union[tuple(dict.fromkeys(kind.shapes[1] for kind in KINDS.values()))]  # noqa: UP007
+# An event's question: a new question of its kind, and who sees its results.
+EVENT_QUESTION: Any = Union[  # noqa: UP007
+    tuple(
+        make_dataclass(
+            f"Event{shape.__name__}",
+            [("visibility", str, field(default="after_vote"))],  # always, after_vote, after_close, presenter
+            bases=(shape,),
+        )
+        for shape in dict.fromkeys(kind.shapes[0] for kind in KINDS.values())
+    )
+]
+
+
+@dataclass
+class NewEvent:
+    title: str
+    questions: list[EVENT_QUESTION]  # up to 50, in order
 
 
 @dataclass

@@ -223,3 +223,14 @@ def test_the_openapi_page_has_each_kinds_settings_and_answer(client):
     answers = [set(shape["properties"]) - {"voter"} for shape in shapes("/api/polls/{code}/votes")]
     assert sorted(map(sorted, answers)) == [["entries"], ["options"], ["ranking"], ["ratings"], ["text"]]
     assert "/api/polls/{code}/moderation" in paths
+
+
+def test_the_openapi_page_has_each_kinds_shape_for_an_events_questions_too(client):
+    _, response = client.get("/docs/openapi.json")
+    paths = response.json["paths"]
+    added = paths["/api/events/{code}/questions"]["post"]["requestBody"]["content"]["application/json"]
+    kinds = {shape["properties"]["kind"].get("default") for shape in added["schema"]["oneOf"]}
+    assert kinds == {"single", "scale", "ranking", "wordcloud", "text"}
+    assert all("visibility" in shape["properties"] for shape in added["schema"]["oneOf"])
+    event = paths["/api/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert len(event["properties"]["questions"]["items"]["oneOf"]) == 5
