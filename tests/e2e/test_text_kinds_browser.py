@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.api_client import admin, answer, create_event
+from tests.api_client import admin, answer, create_event, create_poll
 from tests.e2e import test_browser
 from tests.e2e.accessibility import assert_accessible
 from tests.e2e.test_browser import PHONE, PROJECTOR, new_page
@@ -116,3 +116,32 @@ async def test_the_presenter_approves_and_hides_answers_and_the_projected_wall_f
     # Last: Playwright's screenshot leaves style="" on the page's inputs, which htmx's next swap would copy
     # (refused by the page's policy).
     await control.screenshot(path=artifacts / "screenshots" / "text-control.png", full_page=True)
+
+
+async def test_a_polls_admin_page_hides_a_word_and_its_projector_follows_in_german(stack, browser):
+    created = await create_poll(stack.url, "Ein Wort?", (), kind="wordcloud", entries=2, filter=True)
+    code = created["code"]
+    for i, words in enumerate((["Kaffee", "Pause"], ["kaffee", "Scheiße"], ["Pause", "Mittag"])):
+        await answer(stack.url, code, f"de-{i}", entries=words)
+    projector = await new_page(browser, PROJECTOR)
+    await projector.goto(f"{stack.url}/p/{code}/present?lang=de")
+    words = projector.locator("svg text.word")
+    await expect(words).to_have_count(3)  # kaffee, pause, mittag: the rude one is held
+    admin_page = await new_page(browser, LAPTOP)
+    await admin_page.goto(f"{stack.url}/p/{code}/admin?token={created['admin_token']}")  # the token: a cookie
+    await admin_page.goto(f"{stack.url}/p/{code}/admin?lang=de")
+    await expect(admin_page.locator(".moderation .queue li")).to_have_count(1)
+    await assert_accessible(admin_page, "a poll's admin page in German, a word held for review")
+    await admin_page.get_by_text("Einen Eintrag ausblenden").click()
+    await (
+        admin_page.locator(".moderation .shown li")
+        .filter(has_text="mittag")
+        .get_by_role("button", name="Ausblenden")
+        .click()
+    )
+    await expect(words.filter(has_text="mittag")).to_have_count(0)
+    await expect(admin_page.locator(".moderation .hidden-entries li")).to_have_count(1)
+    await answer(stack.url, code, "de-3", entries=["Mittag"])  # hidden stays hidden, the counts still follow
+    await expect(projector.locator(".results .tally .voters")).to_have_text("4")
+    await expect(words).to_have_count(2)
+    await assert_accessible(projector, "a poll's projector in German, a word cloud")
