@@ -358,3 +358,10 @@ async def test_a_polls_admin_socket_needs_its_token_and_alone_is_sent_the_waitin
             while 'class="voters">1<' not in (public := await projector.recv()):
                 pass
     assert "Show" in fragment and "Waiting to be read" not in public
+
+
+def test_an_answer_with_the_characters_of_postgresqls_array_text_is_stored_as_written(client):
+    created = new_text(client)
+    text = 'Braces {a,b}, "quotes", a back\\slash \\" and NULL'
+    assert write(client, created["code"], "array-1", text).status == 200
+    assert wall(public(client, created["code"])) == [text]
