@@ -391,3 +391,40 @@ def test_the_home_pages_forms_make_word_clouds_and_open_texts_with_their_setting
         "/polls", data={"question": "Say it", "kind": "text", "text_length": "abc"}, headers=HX
     )
     assert poll.status == 422 and "The length of an answer must be a whole number from 1 to 280." in poll.text
+
+
+def test_the_control_views_forms_add_and_edit_a_word_cloud_and_an_open_text(client):
+    _, created = client.post("/api/events", json={"title": "Retro", "questions": []})
+    event = created.json
+    headers = {**HX, "X-Admin-Token": event["admin_token"]}
+    add = {"question_text": "One word?", "kind": "wordcloud", "entries": "4", "entry_length": "12"}
+    _, added = client.post(f"/e/{event['code']}/control/add", data=add, headers=headers)
+    assert added.status == 200, added.text
+    _, read = client.get(
+        f"/api/events/{event['code']}", headers={"Authorization": f"Bearer {event['admin_token']}"}
+    )
+    question = read.json["questions"][0]
+    assert (question["kind"], question["settings"]["entries"], question["settings"]["max_length"]) == (
+        "wordcloud",
+        4,
+        12,
+    )
+    edit = {
+        "question": question["code"],
+        "question_text": "What next?",
+        "kind": "text",
+        "text_length": "90",
+        "moderation": "approve_first",
+        "text_filter": "on",
+    }
+    _, edited = client.post(f"/e/{event['code']}/control/edit", data=edit, headers=headers)
+    assert edited.status == 200, edited.text
+    assert 'name="moderation"' in edited.text and '<option value="approve_first" selected>' in edited.text
+    _, read = client.get(
+        f"/api/events/{event['code']}", headers={"Authorization": f"Bearer {event['admin_token']}"}
+    )
+    assert read.json["questions"][0]["settings"] == {
+        "max_length": 90,
+        "moderation": "approve_first",
+        "filter": True,
+    }
