@@ -365,3 +365,17 @@ def test_an_answer_with_the_characters_of_postgresqls_array_text_is_stored_as_wr
     text = 'Braces {a,b}, "quotes", a back\\slash \\" and NULL'
     assert write(client, created["code"], "array-1", text).status == 200
     assert wall(public(client, created["code"])) == [text]
+
+
+def test_the_same_answer_sent_again_as_a_retry_would_changes_nothing(client):
+    created = new_text(client, moderation="approve_first")
+    code = created["code"]
+    assert write(client, code, "retry-1", "Sent twice").status == 200
+    first = presenters(client, created)
+    assert write(client, code, "retry-1", "Sent twice").status == 200
+    again = presenters(client, created)
+    assert again["queue"] == first["queue"] and again["review"] == first["review"] == {
+        "waiting": 1,
+        "hidden": 0,
+    }
+    assert again["voters"] == 1

@@ -284,3 +284,12 @@ async def test_the_totals_follow_every_hold_show_and_hide_through_both_replicas(
     assert [e["entry"] for e in seen["queue"]] == ["fuck"]
     assert [e["entry"] for e in seen["hidden"]] == ["calm"]
     assert seen["counted"] == {"distinct": 3, "total": added[("shown", "votes")]}
+
+
+def test_the_same_entries_sent_again_as_a_retry_would_change_nothing(client):
+    code = new_cloud(client)["code"]
+    assert send(client, code, "retry-1", "Tea", "coffee").status == 200
+    assert send(client, code, "retry-1", "tea", "Coffee").status == 200
+    _, tally = client.get(f"/api/polls/{code}/results")
+    assert counts(tally.json) == {"coffee": 1, "tea": 1}
+    assert tally.json["counted"] == {"distinct": 2, "total": 2} and tally.json["voters"] == 1
