@@ -115,7 +115,8 @@ async def test_the_presenter_approves_and_hides_answers_and_the_projected_wall_f
     await assert_accessible(projector, "an event's projection, a wall of answers")
     # Last: Playwright's screenshot leaves style="" on the page's inputs, which htmx's next swap would copy
     # (refused by the page's policy).
-    await control.screenshot(path=artifacts / "screenshots" / "text-control.png", full_page=True)
+    live = control.locator("section.control-live")
+    await live.screenshot(path=artifacts / "screenshots" / "text-control.png")
 
 
 async def test_a_polls_admin_page_hides_a_word_and_its_projector_follows_in_german(stack, browser):
