@@ -118,20 +118,19 @@ class Results:
     def as_dict(self, presenter: bool = False) -> dict[str, Any]:
         """The results as the API and the bus carry them; only for the presenter (and the bus, which
         carries the presenter's view to every replica) with what the audience is never sent: the entries
-        waiting for review and the hidden ones."""
-        moderation = kind_of(self.kind).moderation
-        private = () if presenter or moderation is None else moderation.presenter_only
+        waiting for review and the hidden ones (see for_audience)."""
+        shown = self if presenter else self.for_audience()
         return {
             "code": self.code,
             "version": self.version,
             "voters": self.voters,
             "status": self.status,
             "options": [{"id": o.id, "label": o.label, "votes": o.votes} for o in self.options],
-            **{key: value for key, value in self.detail.items() if key not in private},
+            **shown.detail,
         }
 
     def for_audience(self) -> Results:
-        """The results without what only the presenter is sent (see as_dict)."""
+        """The results without what only the presenter is sent (its kind's moderation names it)."""
         moderation = kind_of(self.kind).moderation
         if moderation is None:
             return self

@@ -94,6 +94,27 @@ def counters_moved(
     ){f" RETURNING {returning}" if returning else ""}"""
 
 
+# A CTE's statement for a kind whose every ballot answers every line (a scale's statements, a word cloud's
+# or an open text's one line): each line's count moves with the question's voters (a new voter counts, a
+# changed ballot does not).
+EVERY_LINE_ANSWERED = """UPDATE options
+    SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
+    WHERE poll_id = $1"""
+
+
+def counts_per_option(table: str, column: str, low: str, high: str, key: str = "id") -> str:
+    """A snapshot's part: per option (in the options' order, as {key: id, "counts": [...]}) its counter in
+    `table` for each value of `column` from `low` to `high` (SQL expressions over `p`), 0 where none."""
+    return f"""(
+        SELECT jsonb_agg(jsonb_build_object('{key}', o.id, 'counts', (
+            SELECT jsonb_agg(coalesce(c.votes, 0) ORDER BY n)
+            FROM generate_series({low}, {high}) AS n
+            LEFT JOIN {table} c ON c.poll_id = p.id AND c.option_id = o.id AND c.{column} = n
+        )) ORDER BY o.id)
+        FROM options o WHERE o.poll_id = p.id
+    )"""
+
+
 # The end of every kind's ballot upsert (its CTEs `incoming` and `previous`): the question's voters, moved
 # by the batch (a new voter counts, a changed ballot does not).
 COUNT_VOTERS = """UPDATE polls

@@ -31,6 +31,7 @@ from polls.kinds._moderation import (
 )
 from polls.kinds._snapshot import (
     COUNT_VOTERS,
+    EVERY_LINE_ANSWERED,
     OPTIONS_JSON,
     Answer,
     ExportLine,
@@ -82,8 +83,7 @@ UPSERT_BALLOTS = f"""
         "SELECT b.state, -1 FROM before b JOIN written USING (voter)"
     )
 }, answered AS (
-    UPDATE options SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
-    WHERE poll_id = $1
+    {EVERY_LINE_ANSWERED}
 )
 {COUNT_VOTERS}
 """

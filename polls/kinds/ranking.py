@@ -32,6 +32,7 @@ from polls.kinds._snapshot import (
     Tally,
     ballots_upserted,
     counters_moved,
+    counts_per_option,
     option_results,
 )
 from polls.kinds.choice import OPTIONS_RANGE
@@ -73,14 +74,7 @@ UPSERT_BALLOTS = f"""
 TALLY = f"""jsonb_build_object(
     'options', {OPTIONS_JSON},
     'ranked', p.max_choices,
-    'places', (
-        SELECT jsonb_agg(jsonb_build_object('option', o.id, 'counts', (
-            SELECT jsonb_agg(coalesce(c.votes, 0) ORDER BY n)
-            FROM generate_series(1, p.max_choices) AS n
-            LEFT JOIN ranking_places c ON c.poll_id = p.id AND c.option_id = o.id AND c.place = n
-        )) ORDER BY o.id)
-        FROM options o WHERE o.poll_id = p.id
-    ),
+    'places', {counts_per_option("ranking_places", "place", "1", "p.max_choices", key="option")},
     'rankings', (
         SELECT jsonb_build_object(
             'once', coalesce(string_agg(g.code, ',') FILTER (WHERE g.ballots = 1), ''),

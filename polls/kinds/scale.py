@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 from polls.errors import N_, InvalidInput
 from polls.kinds._snapshot import (
     COUNT_VOTERS,
+    EVERY_LINE_ANSWERED,
     OPTIONS_JSON,
     ExportLine,
     OptionResult,
     Tally,
     ballots_upserted,
     counters_moved,
+    counts_per_option,
     option_results,
 )
 from polls.text import clean_text, whole_number
@@ -51,8 +53,7 @@ UPSERT_BALLOTS = f"""
 ), counted AS (
     {counters_moved("scale_counts", "delta", {"option_id": "statement", "value": "value"})}
 ), rated AS (
-    UPDATE options SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
-    WHERE poll_id = $1
+    {EVERY_LINE_ANSWERED}
 )
 {COUNT_VOTERS}
 """
@@ -61,14 +62,9 @@ UPSERT_BALLOTS = f"""
 TALLY = f"""jsonb_build_object(
     'options', {OPTIONS_JSON},
     'scale', p.settings,
-    'statements', (
-        SELECT jsonb_agg(jsonb_build_object('id', o.id, 'counts', (
-            SELECT jsonb_agg(coalesce(c.votes, 0) ORDER BY step)
-            FROM generate_series((p.settings ->> 'min')::integer, (p.settings ->> 'max')::integer) AS step
-            LEFT JOIN scale_counts c ON c.poll_id = p.id AND c.option_id = o.id AND c.value = step
-        )) ORDER BY o.id)
-        FROM options o WHERE o.poll_id = p.id
-    )
+    'statements', {counts_per_option(
+        "scale_counts", "value", "(p.settings ->> 'min')::integer", "(p.settings ->> 'max')::integer"
+    )}
 )"""
 
 

@@ -33,6 +33,7 @@ from polls.kinds._moderation import (
 )
 from polls.kinds._snapshot import (
     COUNT_VOTERS,
+    EVERY_LINE_ANSWERED,
     OPTIONS_JSON,
     Answer,
     ExportLine,
@@ -94,8 +95,7 @@ UPSERT_BALLOTS = f"""
 ), totals AS (
     {TOTALS_MOVED}
 ), answered AS (
-    UPDATE options SET votes = votes + (SELECT count(*) FROM incoming) - (SELECT count(*) FROM previous)
-    WHERE poll_id = $1
+    {EVERY_LINE_ANSWERED}
 )
 {COUNT_VOTERS}
 """
