@@ -95,6 +95,7 @@ class NewPoll:
 class Ballot:
     voter: str
     answer: Answer  # as its kind stores it: option ids, ratings, a ranking; entries, a text
+    held: tuple[str, ...] = ()  # what of it the profanity filter holds for review (its kind's keys)
 
 
 @dataclass(frozen=True)
@@ -210,4 +211,7 @@ def parse_ballot(poll: Poll, body: Any) -> Ballot:
     voter = body.get("voter")
     if not isinstance(voter, str) or not VOTER_ID.fullmatch(voter):
         raise VoterNotIssued()
-    return Ballot(voter, kind_of(poll.kind).choices(poll, body))
+    kind = kind_of(poll.kind)
+    answer = kind.choices(poll, body)
+    held = kind.moderation.held(voter, answer, poll.settings) if kind.moderation is not None else ()
+    return Ballot(voter, answer, held)

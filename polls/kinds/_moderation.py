@@ -8,7 +8,7 @@ stored it, so no audience sees it first."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +80,9 @@ class Moderation:
     # $1 the question's id, $2 the entry's key (text), $3 its new state: RETURNING the entry, if found.
     action_sql: str
     presenter_only: tuple[str, ...]
-    # Which keys of a batch the filter matches: from the batch's voters and answers, and the settings.
-    flagged: Callable[[Sequence[str], Sequence[Answer], Mapping[str, Any]], list[str]]
+    # Which keys of a ballot the filter matches (`hold_sql`'s), from its voter, its answer and the settings:
+    # checked as the ballot is read, in its request, so that a batch's lock waits for no filter.
+    held: Callable[[str, Answer, Mapping[str, Any]], tuple[str, ...]]
     # Whether the presenter may hide entries under these settings (open text's moderation "off": no).
     hides: Callable[[Mapping[str, Any]], bool] = lambda settings: True
 

@@ -16,7 +16,7 @@ shown; for the presenter, the newest 50 waiting (pending or held) and hidden one
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -129,11 +129,10 @@ ACTION = f"""WITH changed AS (
 SELECT id FROM changed"""
 
 
-def flagged(voters: Sequence[str], answers: Sequence[Answer], settings: Mapping[str, Any]) -> list[str]:
-    """The voters of a batch whose answer the profanity filter matches (none with the filter off)."""
-    if not filter_on(settings):
-        return []
-    return [voter for voter, answer in zip(voters, answers, strict=True) if is_profane(str(answer[0]))]
+def held(voter: str, answer: Answer, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ballot's voter, if the profanity filter matches its answer (never with the filter off): an
+    answer is named by its voter until it has an id."""
+    return (voter,) if filter_on(settings) and is_profane(str(answer[0])) else ()
 
 
 def hides(settings: Mapping[str, Any]) -> bool:
@@ -181,7 +180,7 @@ class OpenText:
     tables: tuple[str, ...] = ("text_entries", "text_counts")
     shapes: tuple[type, type] = (NewOpenText, OpenTextAnswer)
     moderation: Moderation | None = field(
-        default_factory=lambda: Moderation("id", HOLD, ACTION, ("queue", "hidden", "review"), flagged, hides)
+        default_factory=lambda: Moderation("id", HOLD, ACTION, ("queue", "hidden", "review"), held, hides)
     )
 
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:

@@ -17,7 +17,7 @@ again)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -137,11 +137,11 @@ ACTION = f"""WITH changed AS (
 SELECT entry FROM changed"""
 
 
-def flagged(voters: Sequence[str], answers: Sequence[Answer], settings: Mapping[str, Any]) -> list[str]:
-    """The entries of a batch that the profanity filter matches (none with the filter off)."""
+def held(voter: str, answer: Answer, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The entries of a ballot that the profanity filter matches (none with the filter off)."""
     if not filter_on(settings):
-        return []
-    return sorted({str(entry) for answer in answers for entry in answer if is_profane(str(entry))})
+        return ()
+    return tuple(str(entry) for entry in answer if is_profane(str(entry)))
 
 
 @dataclass
@@ -176,7 +176,7 @@ class WordCloud:
     form_fields: tuple[str, ...] = ("entries", "entry_length", "entry_filter")
     tables: tuple[str, ...] = ("word_counts", "word_totals")
     moderation: Moderation | None = field(
-        default_factory=lambda: Moderation("entry", HOLD, ACTION, ("queue", "hidden"), flagged)
+        default_factory=lambda: Moderation("entry", HOLD, ACTION, ("queue", "hidden"), held)
     )
     shapes: tuple[type, type] = (NewWordCloud, WordCloudAnswer)
 

@@ -175,22 +175,22 @@ class PollStore:
         async with self.database.acquire() as connection, connection.transaction():
             locked = await connection.fetchrow(
                 """UPDATE polls SET version = version + 1
-                   WHERE code = $1 AND status = 'open' RETURNING id, kind, settings""",
+                   WHERE code = $1 AND status = 'open' RETURNING id, kind""",
                 code,
             )
             if locked is None:
                 exists = await connection.fetchval("SELECT 1 FROM polls WHERE code = $1", code)
                 raise PollClosed() if exists else PollNotFound()
             kind = kind_of(locked["kind"])
-            voters = [ballot.voter for ballot in ballots]
-            answers = [ballot.answer for ballot in ballots]
             await connection.execute(
-                kind.upsert_ballots, locked["id"], voters, [array_literal(answer) for answer in answers]
+                kind.upsert_ballots,
+                locked["id"],
+                [ballot.voter for ballot in ballots],
+                [array_literal(ballot.answer) for ballot in ballots],
             )
-            if kind.moderation is not None:  # what the profanity filter matches is held, before any sees it
-                held = kind.moderation.flagged(voters, answers, json.loads(locked["settings"]))
-                if held:
-                    await connection.execute(kind.moderation.hold_sql, locked["id"], held)
+            held = sorted({key for ballot in ballots for key in ballot.held})
+            if held and kind.moderation is not None:  # what the filter matched is held before any sees it
+                await connection.execute(kind.moderation.hold_sql, locked["id"], held)
             return results_of(code, await connection.fetchrow(RESULTS, code))
 
     async def moderate(self, code: str, entry: Any, action: str) -> None:

@@ -111,3 +111,17 @@ def test_percentages_are_shares_of_voters():
 def test_percentages_before_anyone_voted_are_zero():
     results = Results("ABCDEF", 0, 0, "open", (OptionResult(1, "a", 0),))
     assert results.percent(results.options[0]) == 0
+
+
+def test_a_ballot_says_what_of_it_the_profanity_filter_holds_as_it_is_read():
+    def question(kind: str, **settings) -> Poll:
+        return Poll("ABCDEF", "Q?", kind, 3, "open", (Option(1, ""),), settings=settings)
+
+    cloud = question("wordcloud", entries=3, max_length=40, filter=True, top=100)
+    ballot = parse_ballot(cloud, {"voter": VOTER, "entries": ["Nice", "SHIT", "fine"]})
+    assert ballot.answer == ("nice", "shit", "fine") and ballot.held == ("shit",)
+    unfiltered = question("wordcloud", entries=3, max_length=40, filter=False, top=100)
+    assert parse_ballot(unfiltered, {"voter": VOTER, "entries": ["shit"]}).held == ()
+    text = question("text", max_length=200, moderation="off", filter=True)
+    assert parse_ballot(text, {"voter": VOTER, "text": "what a shit show"}).held == (VOTER,)
+    assert parse_ballot(text, {"voter": VOTER, "text": "Scunthorpe"}).held == ()
