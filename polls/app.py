@@ -14,6 +14,7 @@ from sanic_ext import openapi
 
 from polls import __version__
 from polls.bus import LiveBus, Presence
+from polls.clock import DatabaseClock
 from polls.config import Config
 from polls.domain import Results
 from polls.event import EventView
@@ -21,10 +22,12 @@ from polls.event_live import PRESENCE_INTERVAL, EventFeed, EventHub, PresenceBoa
 from polls.event_service import EventService
 from polls.live import Hub
 from polls.profanity import is_profane
+from polls.quiz_service import QuizService
 from polls.service import PollService
 from polls.store import Database, EventStore, PollStore, migrate
 from polls.store.idempotency import IdempotencyKeys
 from polls.store.keys import shared_key
+from polls.store.quiz import QuizStore
 from polls.voters import VoterIds
 from polls.web import App
 from polls.web.api import api
@@ -36,6 +39,7 @@ from polls.web.i18n import load_translations
 from polls.web.idempotency import Idempotency
 from polls.web.live import text_frame
 from polls.web.pages import pages
+from polls.web.quiz import quiz
 from polls.web.render import Templates, live_json
 from polls.web.security import setup_security
 from polls.web.ws import sockets
@@ -114,11 +118,16 @@ def setup_drain(app: App, drain: Drain) -> None:
 
 
 def setup_event_clock(
-    app: App, events: EventService, bus: LiveBus, board: PresenceBoard, keys: IdempotencyKeys
+    app: App,
+    events: EventService,
+    bus: LiveBus,
+    board: PresenceBoard,
+    keys: IdempotencyKeys,
+    clock: DatabaseClock,
 ) -> None:
     """Small loops per replica: close questions whose countdown ran out (any replica may; the database
-    lets one of them close each), tell the others how many participants are connected here, and forget
-    Idempotency-Keys older than a day."""
+    lets one of them close each), tell the others how many participants are connected here, forget
+    Idempotency-Keys older than a day, and measure this replica's clock against the database's."""
     tasks: list[asyncio.Task[None]] = []
 
     async def every(seconds: float, step: Callable[[], Awaitable[object]]) -> None:
@@ -134,6 +143,11 @@ def setup_event_clock(
 
     @app.after_server_start
     async def start_clock(app: App) -> None:
+        try:
+            await clock.measure()
+        except Exception as exc:  # measured again within a minute
+            log.warning("measuring the database's clock failed: %s", exc)
+        tasks.append(asyncio.create_task(every(60, clock.measure), name="database-clock"))
         tasks.append(asyncio.create_task(every(0.5, events.close_expired), name="countdowns"))
         tasks.append(asyncio.create_task(every(PRESENCE_INTERVAL, report_presence), name="presence"))
         tasks.append(asyncio.create_task(every(600, keys.expire), name="idempotency-keys"))
@@ -248,15 +262,20 @@ def create_app(config: Config | None = None) -> App:
     setup_live(app, hub, event_hub)
     drain = Drain(config.drain_seconds)
     setup_drain(app, drain)
-    setup_event_clock(app, events, bus, board, keys)
+    clock = DatabaseClock(database)
+    players = QuizService(QuizStore(database), voter_ids)
+    setup_event_clock(app, events, bus, board, keys, clock)
     setup_instance_header(app, config.instance)
     setup_security(app)
     setup_errors(app, templates)
-    dependencies = (config, database, bus, hub, event_hub, board, service, events, templates, drain, once)
+    dependencies = (
+        *(config, database, bus, hub, event_hub, board, service, events, templates, drain, once),
+        *(clock, players),
+    )
     for dependency in (*dependencies, voter_ids):
         app.ext.dependency(dependency)
 
-    app.blueprint([api, events_api, pages, event_pages, sockets, health])
+    app.blueprint([api, events_api, pages, event_pages, quiz, sockets, health])
     templates.use_routes(app.url_for)
     exclude_websockets_from_openapi(app)
     app.static("/static", webclient / "static", name="static")

@@ -13,9 +13,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from polls.domain import Ballot, Results
+from polls.domain import Ballot, Committed, Results
+from polls.errors import AnswerFinal
 
-WriteBatch = Callable[[str, list[Ballot]], Awaitable[Results]]
+WriteBatch = Callable[[str, list[Ballot]], Awaitable[Committed]]
 AfterCommit = Callable[[Results], Awaitable[None]]
 
 log = logging.getLogger("polls.batcher")
@@ -52,10 +53,18 @@ class BallotBatcher:
                 done.cancel()
 
     async def _write_one(self, code: str, batch: list[tuple[Ballot, asyncio.Future[Results]]]) -> None:
-        # The last ballot of a voter within a batch wins, as if they had been written one after another.
-        latest = {ballot.voter: ballot for ballot, _ in batch}
+        # The last ballot of a voter within a batch wins, as if they had been written one after another;
+        # where answers are final, the first does, and a later different one is refused.
+        latest: dict[str, Ballot] = {}
+        for ballot, done in batch:
+            first = latest.get(ballot.voter)
+            if first is not None and ballot.final:
+                if first.answer != ballot.answer:
+                    done.set_exception(AnswerFinal())
+                continue
+            latest[ballot.voter] = ballot
         try:
-            results = await self._write(code, list(latest.values()))
+            committed = await self._write(code, list(latest.values()))
         except Exception as exc:
             for _, done in batch:
                 if not done.done():
@@ -65,10 +74,15 @@ class BallotBatcher:
             for _, done in batch:
                 done.cancel()
             raise
+        results = committed.results
         try:
             await self._after_commit(results)
         except Exception as exc:  # the batch is committed: its voters are acknowledged regardless
             log.warning("after-commit step of %s v%d failed: %s", code, results.version, exc)
-        for _, done in batch:
-            if not done.done():
+        for ballot, done in batch:
+            if done.done():
+                continue
+            if ballot.voter in committed.refused:
+                done.set_exception(AnswerFinal())
+            else:
                 done.set_result(results)

@@ -96,6 +96,16 @@ class Ballot:
     voter: str
     answer: Answer  # as its kind stores it: option ids, ratings, a ranking; entries, a text
     held: tuple[str, ...] = ()  # what of it the profanity filter holds for review (its kind's keys)
+    final: bool = False  # its kind's answers are final: once stored, another answer of its voter is refused
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A batch of ballots as committed: the results as of its commit, and the voters whose ballot was
+    refused (a final answer of theirs was already stored, and this one differs)."""
+
+    results: Results
+    refused: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -214,4 +224,4 @@ def parse_ballot(poll: Poll, body: Any) -> Ballot:
     kind = kind_of(poll.kind)
     answer = kind.choices(poll, body)
     held = kind.moderation.held(voter, answer, poll.settings) if kind.moderation is not None else ()
-    return Ballot(voter, answer, held)
+    return Ballot(voter, answer, held, kind.final_answers)

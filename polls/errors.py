@@ -192,3 +192,22 @@ class EntryNotFound(PollsError):
     status_code = 404
     code = "entry_not_found"
     message = N_("This question has no such answer (any more).")
+
+
+class AnswerFinal(Conflict):
+    """A second, different answer to a question whose answers are final (a quiz's, once locked in)."""
+
+    code = "answer_final"
+    message = N_("Your answer is locked in; it cannot be changed.")
+
+
+class AnswerLate(InvalidInput):
+    """A ballot after the question's time ran out (before the closer marked it closed)."""
+
+    code = "answer_late"
+    message = N_("Time is up: this question takes no more answers.")
+
+
+class NicknameTaken(Conflict):
+    code = "nickname_taken"
+    message = N_("Someone in this event already has that nickname; please choose another.")

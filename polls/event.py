@@ -8,6 +8,8 @@ from typing import Any
 
 from polls.domain import NewPoll, Poll, Results, parse_new_poll
 from polls.errors import N_, InvalidInput, NotAnObject
+from polls.kinds import kind_of
+from polls.quiz import Leaderboard
 from polls.text import clean_text
 
 TITLE_MAX = 200
@@ -38,16 +40,24 @@ class Question:
     def status(self) -> str:
         return self.poll.status
 
-    def as_dict(self) -> dict[str, Any]:
-        """The question as the API shows it and the bus carries it (bus.messages reads it back)."""
+    @property
+    def timed(self) -> bool:
+        """A quiz question: the presenter starts it; it runs for its time limit on the database's clock."""
+        return kind_of(self.poll.kind).timed
+
+    def as_dict(self, presenter: bool = False) -> dict[str, Any]:
+        """The question as the API shows it; for the presenter (and the bus, which carries the presenter's
+        view to every replica; bus.messages reads it back) with the settings no audience is sent."""
         poll = self.poll
+        sealed = () if presenter else kind_of(poll.kind).sealed_settings
         return {
             "code": poll.code,
             "position": self.position,
             "question": poll.question,
             "kind": poll.kind,
             "max_choices": poll.max_choices,
-            "settings": dict(poll.settings),  # the kind's own (a scale's ends), {} for a choice
+            # the kind's own (a scale's ends), {} for a choice
+            "settings": {key: value for key, value in poll.settings.items() if key not in sealed},
             "status": poll.status,
             "options": [{"id": o.id, "label": o.label} for o in poll.options],
             "visibility": self.visibility,
@@ -90,6 +100,11 @@ class Event:
         return next((q for q in self.questions if q.code == poll_code), None)
 
     @property
+    def quiz(self) -> bool:
+        """Whether any of its questions is a quiz's: then it has a leaderboard, and players nicknames."""
+        return any(q.timed for q in self.questions)
+
+    @property
     def live_question(self) -> Question | None:
         return self.question(self.live) if self.live else None
 
@@ -103,6 +118,9 @@ class EventView:
 
     event: Event
     results: Results | None
+    # The quiz's leaderboard, while every screen shows it: after a quiz question closed and was revealed,
+    # and (its podium) once the event ended. Read with the view; no vote changes it then.
+    board: Leaderboard | None = None
 
     @property
     def code(self) -> str:
@@ -125,6 +143,8 @@ class EventView:
         results are for those who voted)."""
         question = self.question
         if question is None or self.results is None or not question.revealed:
+            return False
+        if question.timed and question.status == "open":  # a quiz's tally tells its answer
             return False
         if question.visibility in ("always", "after_vote"):
             return True

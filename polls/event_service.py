@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from polls.domain import Action, code_or_not_found, hash_token, new_admin_token, normalise_code, token_matches
-from polls.errors import EventNotFound, Forbidden, NotInEvent, QuestionNotFound
+from polls.errors import N_, EventNotFound, Forbidden, InvalidInput, NotInEvent, QuestionNotFound
 from polls.event import Event, EventView, NewEvent, NewQuestion, check_order
+from polls.kinds import kind_of
 from polls.service import PollService, Publisher
 from polls.store.events import EventStore
 
@@ -110,7 +111,8 @@ class EventService:
             await self.store.set_live(admin.code, question)
             if question is not None and open_voting:
                 tally = await self.questions.store.results(question)
-                if tally.status == "open" or tally.voters == 0:
+                # A quiz question waits for the presenter to start its clock.
+                if not kind_of(tally.kind).timed and (tally.status == "open" or tally.voters == 0):
                     await self.questions.apply(question, Action.OPEN)
             return await self._published(admin.code, question)
 
@@ -147,6 +149,11 @@ class EventService:
 
     async def start_countdown(self, admin: EventAdmin, question: str, seconds: int) -> Event:
         question = self._question(question)
+        if kind_of((await self.questions.store.results(question)).kind).timed:
+            raise InvalidInput(
+                N_("A quiz question runs for its own time limit: start it instead."),
+                code="countdown_not_for_quiz",
+            )
         async with self.store.database.unit():
             await self.store.start_countdown(admin.code, question, seconds)
             return await self._published(admin.code, question)

@@ -23,7 +23,7 @@ from polls.domain import (
     token_matches,
 )
 from polls.errors import N_, EventQuestion, Forbidden, InvalidInput, PollNotFound, ResultsSealed
-from polls.kinds import Answer
+from polls.kinds import Answer, kind_of
 from polls.store.polls import PollStore
 from polls.voters import VoterIds
 
@@ -55,6 +55,11 @@ class PollService:
 
     async def create_poll(self, new: NewPoll) -> tuple[Poll, str]:
         """Store a new poll; returns it with its admin token (shown once, stored hashed)."""
+        if kind_of(new.kind).timed:
+            raise InvalidInput(
+                N_("A quiz question is asked in an event, which keeps its scores: create an event with it."),
+                code="kind_event_only",
+            )
         token = new_admin_token()
         return await self.store.create_poll(hash_token(token), new), token
 
@@ -149,13 +154,19 @@ class PollService:
     async def apply(self, code: str, action: Action) -> None:
         """Inside the caller's unit of work: what an action changes on a question, a standalone poll's or an
         event's (one table for both; the caller checked who may, and publishes after the commit)."""
+        timed = kind_of((await self._cached_poll(code)).kind).timed
         match action:
+            case Action.OPEN if timed:  # a quiz question opens with its clock: it is started
+                await self.store.start(code)
             case Action.OPEN | Action.CLOSE:
                 await self.store.set_status(code, action.status)
             case Action.REVEAL | Action.HIDE:
                 await self.store.set_revealed(code, action is Action.REVEAL)
             case Action.RESET:
                 await self.store.reset(code)
+                if timed:  # its new round waits for the presenter to start it, its answer hidden
+                    await self.store.set_status(code, "closed")
+                    await self.store.set_revealed(code, False)
 
     async def _publish(self, code: str) -> None:
         """After commit: read the snapshot that includes the change and hand it to the bus."""

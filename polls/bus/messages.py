@@ -13,6 +13,7 @@ from typing import Any
 from polls.domain import Option, Poll, Results
 from polls.event import Event, EventView, Question, Undo
 from polls.kinds import kind_of
+from polls.quiz import Leaderboard
 
 SCHEMA = 1
 
@@ -77,7 +78,8 @@ def event_dict(view: EventView) -> dict[str, Any]:
         "live": event.live,
         "ended": event.ended,
         "undo": event.undo.as_dict() if event.undo else None,
-        "questions": [q.as_dict() for q in event.questions],
+        "questions": [q.as_dict(presenter=True) for q in event.questions],
+        "board": view.board.as_dict() if view.board else None,
         "results": (
             {**view.results.as_dict(presenter=True), "kind": view.results.kind} if view.results else None
         ),
@@ -92,7 +94,10 @@ def _event(data: dict[str, Any]) -> EventView:
     event = Event(
         str(data["code"]), str(data["title"]), int(data["version"]), data["live"], questions, ended, undo
     )
-    return EventView(event, _results(data["results"]) if data["results"] else None)
+    results = _results(data["results"]) if data["results"] else None
+    # A message from a replica that did not send a leaderboard yet (a rolling upgrade) has none.
+    board = Leaderboard.of(data["board"]) if data.get("board") else None
+    return EventView(event, results, board)
 
 
 def encode(snapshot: Results | EventView | Presence) -> bytes:

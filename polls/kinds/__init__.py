@@ -124,6 +124,23 @@ class Kind(Protocol):
         """How the presenter moderates the kind's entries, if its answers are texts the audience sees."""
         ...
 
+    @property
+    def sealed_settings(self) -> tuple[str, ...]:
+        """The settings no audience channel is sent (a quiz's correct options): only the presenter's."""
+        ...
+
+    @property
+    def final_answers(self) -> bool:
+        """Whether a stored ballot is final: a voter's other answer is refused (AnswerFinal), the same one
+        is a retry; the kind's upsert returns the voters it refused."""
+        ...
+
+    @property
+    def timed(self) -> bool:
+        """Whether the presenter starts a question of the kind, which then runs on the database's clock for
+        its time limit, its results sealed until it closed; such a question is only an event's."""
+        ...
+
     def choices(self, question: Options, body: Mapping[str, Any]) -> Answer:
         """Validate a ballot against the question: the answer as stored (whole numbers: option ids for a
         choice, ratings for a scale, ...; texts: a word cloud's entries, an open text's answer)."""
@@ -154,7 +171,8 @@ class Kind(Protocol):
     @property
     def upsert_ballots(self) -> str:
         """The SQL that stores a batch of ballots and keeps the tally: $1 the question's id, $2 the voters,
-        $3 their answers (arrays as text, array_literal, one per voter)."""
+        $3 their answers (arrays as text, array_literal, one per voter). Rows it returns name voters whose
+        ballot it refused (a kind of final answers)."""
         ...
 
 

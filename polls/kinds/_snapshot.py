@@ -46,20 +46,23 @@ OPTIONS_JSON = """(
 )"""
 
 
-def ballots_upserted(answer: str, texts: bool = False) -> str:
+def ballots_upserted(answer: str, texts: bool = False, replaces: bool = True) -> str:
     """The start of every kind's ballot upsert, in one statement with the rest: `incoming` (each voter of
     the batch and the answer, as `answer`, from $2 and $3), `previous` (those voters' stored answers, the
-    same name) and `upserted` (the batch stored, one ballot per voter and question: a change replaces it).
-    An answer is whole numbers (the ballot's option_ids) or, for a kind of `texts`, texts (its texts)."""
+    same name) and `upserted` (the batch stored, one ballot per voter and question: a change replaces it,
+    unless the kind's answers are final, `replaces` false: then the stored one stays). An answer is whole
+    numbers (the ballot's option_ids) or, for a kind of `texts`, texts (its texts)."""
     column, cast = ("texts", "text[]") if texts else ("option_ids", "integer[]")
+    on_conflict = (
+        f"DO UPDATE SET {column} = EXCLUDED.{column}, updated_at = now()" if replaces else "DO NOTHING"
+    )
     return f"""WITH incoming AS (
     SELECT voter, given::{cast} AS {answer} FROM unnest($2::text[], $3::text[]) AS t (voter, given)
 ), previous AS (
     SELECT b.voter, b.{column} AS {answer} FROM ballots b JOIN incoming USING (voter) WHERE b.poll_id = $1
 ), upserted AS (
     INSERT INTO ballots (poll_id, voter, {column}) SELECT $1, voter, {answer} FROM incoming
-    ON CONFLICT (poll_id, voter)
-    DO UPDATE SET {column} = EXCLUDED.{column}, updated_at = now()
+    ON CONFLICT (poll_id, voter) {on_conflict}
 )"""
 
 

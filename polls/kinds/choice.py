@@ -80,6 +80,9 @@ class Choice:
     tables: tuple[str, ...] = ()  # its tally is the options' own counters
     moderation: None = None  # its answers are no texts
     shapes: tuple[type, type] = (NewChoice, ChoiceAnswer)  # the API's bodies, for its OpenAPI document
+    sealed_settings: tuple[str, ...] = ()
+    final_answers: bool = False
+    timed: bool = False
 
     @property
     def single(self) -> bool:

@@ -179,6 +179,9 @@ class OpenText:
     form_fields: tuple[str, ...] = ("text_length", "moderation", "text_filter")
     tables: tuple[str, ...] = ("text_entries", "text_counts")
     shapes: tuple[type, type] = (NewOpenText, OpenTextAnswer)
+    sealed_settings: tuple[str, ...] = ()
+    final_answers: bool = False
+    timed: bool = False
     moderation: Moderation | None = field(
         default_factory=lambda: Moderation("id", HOLD, ACTION, ("queue", "hidden", "review"), held, hides)
     )

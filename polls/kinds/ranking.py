@@ -145,6 +145,9 @@ class Ranking:
     tables: tuple[str, ...] = ("ranking_places", "ranking_groups")
     moderation: None = None  # its answers are no texts
     shapes: tuple[type, type] = (NewRanking, RankingAnswer)
+    sealed_settings: tuple[str, ...] = ()
+    final_answers: bool = False
+    timed: bool = False
 
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
         """top: how many options a ballot ranks, 2 to all of them (all if not given)."""

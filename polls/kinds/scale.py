@@ -62,9 +62,11 @@ UPSERT_BALLOTS = f"""
 TALLY = f"""jsonb_build_object(
     'options', {OPTIONS_JSON},
     'scale', p.settings,
-    'statements', {counts_per_option(
+    'statements', {
+    counts_per_option(
         "scale_counts", "value", "(p.settings ->> 'min')::integer", "(p.settings ->> 'max')::integer"
-    )}
+    )
+}
 )"""
 
 
@@ -132,6 +134,9 @@ class Scale:
     tables: tuple[str, ...] = ("scale_counts",)
     moderation: None = None  # its answers are no texts
     shapes: tuple[type, type] = (NewScale, ScaleAnswer)
+    sealed_settings: tuple[str, ...] = ()
+    final_answers: bool = False
+    timed: bool = False
 
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
         """min and max (1 to 5 unless given), whole numbers from 0 to 10 with at most 11 steps; the ends'

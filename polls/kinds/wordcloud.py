@@ -179,6 +179,9 @@ class WordCloud:
         default_factory=lambda: Moderation("entry", HOLD, ACTION, ("queue", "hidden"), held)
     )
     shapes: tuple[type, type] = (NewWordCloud, WordCloudAnswer)
+    sealed_settings: tuple[str, ...] = ()
+    final_answers: bool = False
+    timed: bool = False
 
     def settings(self, body: Mapping[str, Any], labels: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
         """entries: how many a voter may send (1 to 5, 3 unless given); max_length: each entry's (1 to 40,

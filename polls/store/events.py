@@ -14,6 +14,7 @@ from polls.kinds import KIND_TABLES, RESULTS, TALLY, kind_of
 from polls.store.codes import with_free_code
 from polls.store.polls import Place, insert_options, insert_question, poll_of, results_of
 from polls.store.pool import Database
+from polls.store.quiz import read_board
 
 _QUESTIONS = """
 SELECT p.id, p.code, p.question, p.kind, p.max_choices, p.status, p.position, p.visibility, p.revealed,
@@ -135,7 +136,12 @@ class EventStore:
             results = None
             if event.live is not None:
                 results = results_of(event.live, await connection.fetchrow(RESULTS, event.live))
-            return EventView(event, results)
+            live = event.live_question
+            shows_board = event.ended or (
+                live is not None and live.timed and live.status == "closed" and live.revealed
+            )
+            board = await read_board(connection, code) if event.quiz and shows_board else None
+            return EventView(event, results, board)
 
     async def _event(self, connection: asyncpg.Connection, code: str) -> Event:
         row = await connection.fetchrow(
@@ -210,7 +216,8 @@ class EventStore:
                 )
             await connection.execute(
                 """UPDATE polls SET question = $2, kind = $3, max_choices = $4, visibility = $5,
-                                    settings = $6, version = version + 1
+                                    settings = $6, version = version + 1,
+                                    revealed = revealed AND NOT $7 -- a quiz's until its reveal
                    WHERE id = $1""",
                 poll_id,
                 question.poll.question,
@@ -218,6 +225,7 @@ class EventStore:
                 question.poll.max_choices,
                 question.visibility,
                 json.dumps(question.poll.settings),
+                kind_of(question.poll.kind).timed,
             )
             for table in KIND_TABLES:  # what a kind kept of the old options (no votes, but rows)
                 await connection.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll_id)

@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from polls.domain import Ballot, NewPoll, Option, Poll, Results
-from polls.errors import N_, EntryNotFound, InvalidInput, PollClosed, PollNotFound
+from polls.domain import Ballot, Committed, NewPoll, Option, Poll, Results
+from polls.errors import N_, AnswerLate, Conflict, EntryNotFound, InvalidInput, PollClosed, PollNotFound
 from polls.kinds import KIND_ROWS, KIND_TABLES, RESULTS, TALLY, Answer, array_literal, kind_of
 from polls.store.codes import with_free_code
 from polls.store.pool import Database
@@ -84,13 +84,14 @@ async def insert_question(
 ) -> str:
     """The one way a question is stored, in the caller's transaction, under a new join code: a standalone
     poll (open at once, with its own admin token's hash) or, with a place, an event's question (closed
-    until the presenter opens it; its event's token rules it). Returns its code."""
+    until the presenter opens it; its event's token rules it; a quiz's results hidden until the
+    presenter reveals them). Returns its code."""
 
     async def insert(code: str) -> str:
         poll_id = await connection.fetchval(
             """INSERT INTO polls (code, admin_hash, question, kind, max_choices,
-                                  event_id, position, visibility, status, settings)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id""",
+                                  event_id, position, visibility, status, settings, revealed)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id""",
             code,
             admin_hash,
             new.question,
@@ -101,6 +102,7 @@ async def insert_question(
             place.visibility if place else "always",
             "closed" if place else "open",
             json.dumps(new.settings),
+            not kind_of(new.kind).timed,  # a quiz's tally tells its answer: hidden until the reveal
         )
         await insert_options(connection, poll_id, new.labels)
         return code
@@ -169,20 +171,25 @@ class PollStore:
             return ()
         return tuple(found["texts"]) or tuple(found["option_ids"])
 
-    async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Results:
+    async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Committed:
         """Store or replace each voter's ballot (one per voter) in one transaction: one commit, one new
-        version for all of them. Returns the results as of that commit."""
+        version for all of them. Returns the results as of that commit, and the voters refused (a kind
+        of final answers: each had another answer stored). A question whose time ran out takes none,
+        even before the closer marked it closed (AnswerLate)."""
         async with self.database.acquire() as connection, connection.transaction():
             locked = await connection.fetchrow(
                 """UPDATE polls SET version = version + 1
-                   WHERE code = $1 AND status = 'open' RETURNING id, kind""",
+                   WHERE code = $1 AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+                   RETURNING id, kind""",
                 code,
             )
             if locked is None:
-                exists = await connection.fetchval("SELECT 1 FROM polls WHERE code = $1", code)
-                raise PollClosed() if exists else PollNotFound()
+                late = await connection.fetchval(
+                    "SELECT status = 'open' AND closes_at <= now() FROM polls WHERE code = $1", code
+                )
+                raise AnswerLate() if late else PollClosed() if late is not None else PollNotFound()
             kind = kind_of(locked["kind"])
-            await connection.execute(
+            refused = await connection.fetch(
                 kind.upsert_ballots,
                 locked["id"],
                 [ballot.voter for ballot in ballots],
@@ -191,7 +198,8 @@ class PollStore:
             held = sorted({key for ballot in ballots for key in ballot.held})
             if held and kind.moderation is not None:  # what the filter matched is held before any sees it
                 await connection.execute(kind.moderation.hold_sql, locked["id"], held)
-            return results_of(code, await connection.fetchrow(RESULTS, code))
+            results = results_of(code, await connection.fetchrow(RESULTS, code))
+            return Committed(results, frozenset(row[0] for row in refused))
 
     async def moderate(self, code: str, entry: Any, action: str) -> None:
         """Inside a unit of work: show or hide one entry of a word cloud or an open text (a new version)."""
@@ -221,6 +229,24 @@ class PollStore:
         query = """UPDATE polls SET status = $2, closes_at = NULL, version = version + 1
                    WHERE code = $1 RETURNING version"""
         return int(await self.database.value(query, code, status, missing=PollNotFound))
+
+    async def start(self, code: str) -> None:
+        """Start a quiz question: voting opens now, on the database's clock, and closes after its time
+        limit; its results are hidden until the presenter reveals them. Only a question without answers
+        in its round starts (its scores count from this start)."""
+        started = await self.database.run.fetchval(
+            """UPDATE polls
+               SET status = 'open', started_at = now(), revealed = false, version = version + 1,
+                   closes_at = now() + make_interval(secs => (settings ->> 'time_limit')::integer)
+               WHERE code = $1 AND voters = 0 RETURNING 1""",
+            code,
+        )
+        if started is None:
+            await self.database.value("SELECT 1 FROM polls WHERE code = $1", code, missing=PollNotFound)
+            raise Conflict(
+                N_("This quiz question has answers in this round; start a new round to ask it again."),
+                code="quiz_answered",
+            )
 
     async def set_revealed(self, code: str, revealed: bool) -> None:
         """Show or hide the results to the audience (an event's question: its screens and phones)."""

@@ -14,6 +14,7 @@ from polls.event import QUESTIONS_MAX, parse_countdown, parse_new_event, parse_n
 from polls.event_live import PresenceBoard
 from polls.event_service import EventAdmin, EventService
 from polls.kinds import Answer
+from polls.quiz_service import QuizService
 from polls.service import PollService
 from polls.voters import VoterIds
 from polls.web.errors import wants_json
@@ -106,6 +107,7 @@ async def participant(
     polls: PollService,
     templates: Templates,
     voter_ids: VoterIds,
+    players: QuizService,
 ) -> HTTPResponse:
     """The participant's phone: follows the live question by itself"""
     view = await events.view(code)
@@ -113,8 +115,16 @@ async def participant(
     chosen: Answer = ()
     if view.question is not None:
         chosen = await polls.choices_of(view.question.code, voter)
+    nickname = await players.nickname(view.code, voter) if view.event.quiz else None
     return phone_page(
-        request, templates, voter, "event_participant.html", view=view, chosen=chosen, voted=bool(chosen)
+        request,
+        templates,
+        voter,
+        "event_participant.html",
+        view=view,
+        chosen=chosen,
+        voted=bool(chosen),
+        nickname=nickname,
     )
 
 

@@ -61,14 +61,14 @@ def event_json(
         "title": event.title,
         "version": event.version,
         "ended": event.ended,
-        "live": live.as_dict() if live else None,
+        "live": live.as_dict(presenter=admin) if live else None,
         "urls": {
             "join": absolute_url(request, "event_pages.join_by_code", code=event.code),
             "present": absolute_url(request, "event_pages.present", code=event.code),
         },
     }
     if admin:
-        body["questions"] = [q.as_dict() for q in event.questions]
+        body["questions"] = [q.as_dict(presenter=True) for q in event.questions]
         body["undo"] = event.undo.as_dict() if event.undo else None
     if token is not None:
         body["admin_token"] = token
@@ -94,6 +94,7 @@ def live_event_json(view: EventView) -> str:
             "answers": view.results.voters if view.results and question else 0,
             # An API client is nobody's phone: it gets the numbers only when everyone may see them.
             "results": view.results.as_dict() if view.results_public and view.results else None,
+            "leaderboard": view.board.as_dict() if view.board else None,
         }
     )
 

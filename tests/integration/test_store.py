@@ -67,7 +67,7 @@ async def test_drawing_gives_up_after_ten_taken_codes(store: PollStore, poll: Po
 
 
 async def test_a_ballot_counts_and_bumps_the_version(store: PollStore, poll: Poll):
-    committed = await store.cast_ballots(poll.code, [Ballot("voter-0001", (1, 3))])
+    committed = (await store.cast_ballots(poll.code, [Ballot("voter-0001", (1, 3))])).results
     results = await store.results(poll.code)
     assert results == committed
     assert results.version == 1
@@ -142,7 +142,7 @@ async def test_a_batch_of_ballots_commits_once_with_one_new_version(
 ):
     await store.cast_ballots(poll.code, [Ballot("voter-0001", (1,))])
     batch = [Ballot("voter-0001", (2, 3)), *(Ballot(f"batch-{i:04d}", (i % 3 + 1,)) for i in range(50))]
-    results = await store.cast_ballots(poll.code, batch)
+    results = (await store.cast_ballots(poll.code, batch)).results
     assert results.version == 2
     assert results.voters == 51
     assert counts(results) == await tally_from_ballots(database, poll.code)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from polls.batcher import BallotBatcher
-from polls.domain import Ballot, OptionResult, Results
+from polls.domain import Ballot, Committed, OptionResult, Results
 from polls.errors import PollClosed
 
 
@@ -20,14 +20,14 @@ class Writes:
         self.fail_with = fail_with
         self.events: list[str] = []
 
-    async def write(self, code: str, ballots: list[Ballot]) -> Results:
+    async def write(self, code: str, ballots: list[Ballot]) -> Committed:
         self.batches.append(ballots)
         await asyncio.sleep(self.delay)
         if self.fail_with is not None:
             raise self.fail_with
         version = len(self.batches)
         self.events.append(f"commit {version}")
-        return Results(code, version, 0, "open", (OptionResult(1, "a", 0),))
+        return Committed(Results(code, version, 0, "open", (OptionResult(1, "a", 0),)))
 
     async def after_commit(self, results: Results) -> None:
         self.events.append(f"published {results.version}")

@@ -38,11 +38,29 @@
     else show("reconnecting", "reconnecting");
   });
 
-  // --- countdowns: the server says how many ms were left when it rendered; we count down from arrival ---
+  // --- countdowns: the server says when voting closes on the database's clock (data-closes-at, ms); the
+  // phone measures its own clock's offset to it (GET /api/time, the sample with the shortest round trip of a
+  // few, its midpoint), so every phone counts to the same moment, however late a push reached it ---
+  var offset = 0;  // the database's clock minus this phone's, in ms
+  function measure() {
+    var url = document.body.dataset.timeUrl, best = Infinity, samples = 0;
+    if (!url || !window.fetch) return;
+    (function sample() {
+      var sent = Date.now();
+      fetch(url, { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (body) {
+        var received = Date.now();
+        if (received - sent < best) { best = received - sent; offset = body.now - (sent + received) / 2; }
+        document.body.dataset.clockOffset = String(Math.round(offset));
+        if (++samples < 5) sample();
+      }).catch(function () { /* the next reconnect measures again */ });
+    })();
+  }
+  measure();
+  document.addEventListener("htmx:ws:after:connection", measure);
   function tick() {
-    document.querySelectorAll(".countdown[data-closes-in]").forEach(function (el) {
-      if (!el.dataset.seenAt) el.dataset.seenAt = String(Date.now());
-      var left = Number(el.dataset.closesIn) - (Date.now() - Number(el.dataset.seenAt));
+    document.querySelectorAll(".countdown[data-closes-at]").forEach(function (el) {
+      var left = Number(el.dataset.closesAt) - (Date.now() + offset);
+      el.dataset.deadline = String(Math.round(Number(el.dataset.closesAt) - offset));
       el.textContent = left > 0 ? t("closes").replace("{s}", String(Math.ceil(left / 1000))) : t("closing");
     });
   }
@@ -139,10 +157,17 @@
       check(region, values(answer));
       var button = region.querySelector("button[data-change-label]");
       if (button) button.textContent = button.dataset.changeLabel;
-      // While voting is open the answer may still change; once it closed, the notice says so instead.
+      // While voting is open the answer may still change; once it closed, the notice says so instead. A
+      // quiz's answer (data-final) is locked in once sent.
+      var final = region.hasAttribute("data-final");
+      if (final) {
+        region.querySelectorAll("fieldset").forEach(function (f) { f.disabled = true; });
+        if (button) button.hidden = true;
+      }
       var open = region.querySelector('.question-state[data-status="open"]') !== null;
-      var template = document.getElementById(open ? "answer-received" : "answer-final");
-      var shown = received && received.dataset.state === (open ? "open" : "closed");
+      var state = final ? "final" : open ? "open" : "closed";
+      var template = document.getElementById(final ? "answer-locked" : open ? "answer-received" : "answer-final");
+      var shown = received && received.dataset.state === state;
       if (status && !shown && template) {
         status.innerHTML = template.innerHTML;
         var notice = status.firstElementChild;
@@ -150,7 +175,7 @@
           notice.dataset.voted = question;
           notice.dataset.round = round;
           notice.dataset.choices = answer;
-          notice.dataset.state = open ? "open" : "closed";
+          notice.dataset.state = state;
         }
       }
     }
