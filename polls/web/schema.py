@@ -96,3 +96,56 @@ class Moderate:
 class Error:
     error: str  # in English, for a person (the pages say it in the person's language)
     code: str  # stable and machine-readable: "poll_closed", "too_many_choices", "results_sealed", ...
+
+
+@dataclass
+class QaSettingsIn:
+    enabled: bool  # Q&A on or off (off when an event is made)
+    moderation: str  # "off" (questions show at once) or "approve" (they wait for the presenter)
+
+
+@dataclass
+class QaQuestionIn:
+    voter: str  # an id from POST /api/voters
+    text: str  # 1 to 280 characters
+
+
+@dataclass
+class QaAsked:
+    id: int
+    text: str
+    state: str  # "shown", or "pending" while it waits for the presenter
+
+
+@dataclass
+class QaVoteIn:
+    voter: str
+    up: bool = True  # false withdraws this voter's upvote
+
+
+@dataclass
+class QaVoteOut:
+    question: int
+    upvoted: bool
+    votes: int
+
+
+@dataclass
+class QaQuestionOut:
+    id: int
+    text: str
+    votes: int
+    answered: bool
+    pinned: bool
+    asked_at: str
+    state: str  # the presenter's only: shown, pending, held (the profanity filter) or hidden
+
+
+@dataclass
+class QaBoardOut:
+    code: str
+    version: int
+    enabled: bool
+    moderation: str
+    pinned: int | None
+    questions: list[QaQuestionOut]
