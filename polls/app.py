@@ -22,11 +22,15 @@ from polls.event_live import PRESENCE_INTERVAL, EventFeed, EventHub, PresenceBoa
 from polls.event_service import EventService
 from polls.live import Hub
 from polls.profanity import is_profane
+from polls.qa import QaBoard
+from polls.qa_live import QaHub
+from polls.qa_service import QaService
 from polls.quiz_service import QuizService
 from polls.service import PollService
 from polls.store import Database, EventStore, PollStore, migrate
 from polls.store.idempotency import IdempotencyKeys
 from polls.store.keys import shared_key
+from polls.store.qa import QaStore
 from polls.store.quiz import QuizStore
 from polls.voters import VoterIds
 from polls.web import App
@@ -39,6 +43,9 @@ from polls.web.i18n import load_translations
 from polls.web.idempotency import Idempotency
 from polls.web.live import text_frame
 from polls.web.pages import pages
+from polls.web.qa_api import qa_api
+from polls.web.qa_pages import qa_pages
+from polls.web.qa_render import qa_renderers
 from polls.web.quiz import quiz
 from polls.web.render import Templates, live_json
 from polls.web.security import setup_security
@@ -56,9 +63,12 @@ same id replaces the earlier one. An id the server did not issue is refused (422
 Websockets, which OpenAPI cannot describe: `/api/polls/{code}/live` sends the results object with
 `"type": "results"` at once and after each change; `/api/events/{code}/live` sends the event's state
 (`"type": "event"`, the live question, its results while the audience may see them) at once and after
-each change. On both, `version` never goes backwards on one connection, and an unknown code gets an
-error message and close code 4404. The pages' own sockets (`/p/{code}/live`, `/e/{code}/live`,
-`/e/{code}/present/live`, `/e/{code}/control/live?token=`) push HTML fragments."""
+each change; `/api/events/{code}/qa/live` sends the event's Q&A board as the audience sees it (`"type":
+"qa"`, shown questions only, most votes first) at once and after each change. On each, `version` never
+goes backwards on one connection, and an unknown code gets an error message and close code 4404. The
+pages' own sockets (`/p/{code}/live`, `/e/{code}/live`,
+`/e/{code}/present/live`, `/e/{code}/control/live?token=`, and for the Q&A `/e/{code}/qa/live`,
+`/e/{code}/present/qa/live`, `/e/{code}/control/qa/live?token=`) push HTML fragments."""
 
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
 
@@ -161,7 +171,7 @@ def setup_event_clock(
 
 
 def route_snapshots(
-    hub: Hub, event_hub: EventHub, board: PresenceBoard
+    hub: Hub, event_hub: EventHub, board: PresenceBoard, qa_hub: QaHub
 ) -> Callable[[object], Awaitable[None]]:
     """Where each snapshot from the bus (or from this replica) goes."""
     feed = EventFeed(event_hub)
@@ -174,6 +184,8 @@ def route_snapshots(
             await event_hub.deliver(snapshot)
         elif isinstance(snapshot, Presence):
             board.record(snapshot)
+        elif isinstance(snapshot, QaBoard):
+            await qa_hub.deliver(snapshot)
 
     return on_snapshot
 
@@ -239,27 +251,33 @@ def create_app(config: Config | None = None) -> App:
         frame=text_frame,
     )
     board = PresenceBoard(config.instance, event_hub)
+    qa_store = QaStore(database)
+    qa_hub = QaHub(
+        qa_renderers(templates), load=qa_store.board, interval=config.live_interval, frame=text_frame
+    )
 
     async def resync() -> None:
         await hub.resync()
         await event_hub.resync()
+        await qa_hub.resync()
 
     bus = LiveBus(
         config.amqp_url,
         config.exchange,
-        on_snapshot=route_snapshots(hub, event_hub, board),
+        on_snapshot=route_snapshots(hub, event_hub, board, qa_hub),
         on_resync=resync,
         name=config.instance,
     )
     voter_ids = VoterIds()
     service = PollService(store, bus, voter_ids)
     events = EventService(event_store, service, bus)
+    qa = QaService(qa_store, voter_ids, bus)
     keys = IdempotencyKeys(database)
     once = Idempotency(database, keys, config.test_pause_after_commit)
 
     setup_database(app, database, voter_ids)
     setup_bus(app, bus)
-    setup_live(app, hub, event_hub)
+    setup_live(app, hub, event_hub, qa_hub)
     drain = Drain(config.drain_seconds)
     setup_drain(app, drain)
     clock = DatabaseClock(database)
@@ -270,12 +288,12 @@ def create_app(config: Config | None = None) -> App:
     setup_errors(app, templates)
     dependencies = (
         *(config, database, bus, hub, event_hub, board, service, events, templates, drain, once),
-        *(clock, players),
+        *(clock, players, qa_hub, qa),
     )
     for dependency in (*dependencies, voter_ids):
         app.ext.dependency(dependency)
 
-    app.blueprint([api, events_api, pages, event_pages, quiz, sockets, health])
+    app.blueprint([api, events_api, qa_api, pages, event_pages, qa_pages, quiz, sockets, health])
     templates.use_routes(app.url_for)
     exclude_websockets_from_openapi(app)
     app.static("/static", webclient / "static", name="static")

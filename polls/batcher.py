@@ -65,6 +65,7 @@ class BallotBatcher:
             latest[ballot.voter] = ballot
         try:
             committed = await self._write(code, list(latest.values()))
+            results = committed.results
         except Exception as exc:
             for _, done in batch:
                 if not done.done():
@@ -74,7 +75,6 @@ class BallotBatcher:
             for _, done in batch:
                 done.cancel()
             raise
-        results = committed.results
         try:
             await self._after_commit(results)
         except Exception as exc:  # the batch is committed: its voters are acknowledged regardless

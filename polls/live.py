@@ -25,6 +25,7 @@ from typing import Any
 
 from polls.domain import Results
 from polls.event import EventView
+from polls.qa import QaBoard
 
 log = logging.getLogger("polls.live")
 
@@ -33,7 +34,7 @@ MAX_INTERVAL = 0.25
 Send = Callable[[str], Awaitable[None]]
 Write = Callable[[bytes], bool]  # writes a whole frame now if the socket can take it; False if it cannot
 Close = Callable[[int, str], Awaitable[None]]
-Snapshot = Results | EventView
+Snapshot = Results | EventView | QaBoard
 Render = Callable[[Any], str]
 Frame = Callable[[str], bytes]
 Load = Callable[[str], Awaitable[Any]]

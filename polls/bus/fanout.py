@@ -1,5 +1,5 @@
-"""LiveBus: publishes snapshots (results, event states, presence) to a RabbitMQ fanout exchange and
-consumes everyone's.
+"""LiveBus: publishes snapshots (results, event states, presence, Q&A boards) to a RabbitMQ fanout
+exchange and consumes everyone's.
 
 Each replica binds its own exclusive, auto-delete queue to the exchange, so every replica sees every
 snapshot. The connection is aio-pika's robust one: after a broker restart it reconnects, re-declares
@@ -20,10 +20,11 @@ from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobu
 from polls.bus.messages import MessageError, Presence, decode, encode
 from polls.domain import Results
 from polls.event import EventView
+from polls.qa import QaBoard
 
 log = logging.getLogger("polls.bus")
 
-Snapshot = Results | EventView | Presence
+Snapshot = Results | EventView | Presence | QaBoard
 OnSnapshot = Callable[[Snapshot], Awaitable[None]]
 OnResync = Callable[[], Awaitable[None]]
 

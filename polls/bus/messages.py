@@ -1,7 +1,8 @@
 """Wire format of the bus: versioned JSON snapshots. Schema version 1; a reader drops what it cannot read.
 
-Three types: "results" (a poll's tally), "event" (an event's state with its live question's results) and
-"presence" (how many participants one replica has connected, per event)."""
+Four types: "results" (a poll's tally), "event" (an event's state with its live question's results),
+"presence" (how many participants one replica has connected, per event) and "qa" (an event's Q&A board, as
+the presenter sees it; every audience renderer filters it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from polls.domain import Option, Poll, Results
 from polls.event import Event, EventView, Question, Undo
 from polls.kinds import kind_of
+from polls.qa import QaBoard, board_from_dict
 from polls.quiz import Leaderboard
 
 SCHEMA = 1
@@ -100,20 +102,22 @@ def _event(data: dict[str, Any]) -> EventView:
     return EventView(event, results, board)
 
 
-def encode(snapshot: Results | EventView | Presence) -> bytes:
+def encode(snapshot: Results | EventView | Presence | QaBoard) -> bytes:
     if isinstance(snapshot, Results):
         body = {"type": "results", **snapshot.as_dict(presenter=True), "kind": snapshot.kind}
     elif isinstance(snapshot, EventView):
         body = {"type": "event", **event_dict(snapshot)}
+    elif isinstance(snapshot, QaBoard):
+        body = {"type": "qa", **snapshot.as_dict(presenter=True)}
     else:
         body = {"type": "presence", "instance": snapshot.instance, "participants": snapshot.participants}
     return json.dumps({"schema": SCHEMA, **body}).encode()
 
 
-def decode(body: bytes) -> Results | EventView | Presence:
+def decode(body: bytes) -> Results | EventView | Presence | QaBoard:
     try:
         data: Any = json.loads(body)
-        if data.get("schema") != SCHEMA or data.get("type") not in ("results", "event", "presence"):
+        if data.get("schema") != SCHEMA or data.get("type") not in ("results", "event", "presence", "qa"):
             raise MessageError(
                 f"unsupported message: schema={data.get('schema')!r} type={data.get('type')!r}"
             )
@@ -121,6 +125,8 @@ def decode(body: bytes) -> Results | EventView | Presence:
             return _results(data)
         if data["type"] == "event":
             return _event(data)
+        if data["type"] == "qa":
+            return board_from_dict(data)
         participants = {str(k): int(v) for k, v in data["participants"].items()}
         return Presence(str(data["instance"]), participants)
     except MessageError:

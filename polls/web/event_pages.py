@@ -14,6 +14,8 @@ from polls.event import QUESTIONS_MAX, parse_countdown, parse_new_event, parse_n
 from polls.event_live import PresenceBoard
 from polls.event_service import EventAdmin, EventService
 from polls.kinds import Answer
+from polls.qa import parse_order
+from polls.qa_service import QaService
 from polls.quiz_service import QuizService
 from polls.service import PollService
 from polls.voters import VoterIds
@@ -21,6 +23,7 @@ from polls.web.errors import wants_json
 from polls.web.forms import Draft, Form, ballot_form, event_drafts, event_form, form_number, question_form
 from polls.web.idempotency import Idempotency
 from polls.web.pages import keep_voter, phone_page, presenters_items, voter_of
+from polls.web.qa_render import qa_context
 from polls.web.render import Templates, absolute_url, qr_svg, url
 from polls.web.security import admin_token, remember_admin
 
@@ -108,14 +111,23 @@ async def participant(
     templates: Templates,
     voter_ids: VoterIds,
     players: QuizService,
+    qa: QaService,
 ) -> HTTPResponse:
-    """The participant's phone: follows the live question by itself"""
+    """The participant's phone: follows the live question and the Q&A (?order=new: newest first) by itself"""
     view = await events.view(code)
     voter = voter_of(request, voter_ids)
     chosen: Answer = ()
     if view.question is not None:
         chosen = await polls.choices_of(view.question.code, voter)
-    nickname = await players.nickname(view.code, voter) if view.event.quiz else None
+    board = qa_context(
+        await qa.board(view.code),
+        parse_order(request.args.get("order")),
+        mine=await qa.voted_by(view.code, voter),
+        known=True,
+    )
+    # Players name themselves for the quiz's leaderboard and, if they like, beside their questions.
+    named = view.event.quiz or board["board"].enabled
+    nickname = await players.nickname(view.code, voter) if named else None
     return phone_page(
         request,
         templates,
@@ -125,6 +137,7 @@ async def participant(
         chosen=chosen,
         voted=bool(chosen),
         nickname=nickname,
+        qa=board,
     )
 
 
@@ -157,14 +170,26 @@ async def vote(
 
 @event_pages.get("/e/<code:str>/present")
 async def present(
-    request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
+    request: Request,
+    code: str,
+    events: EventService,
+    board: PresenceBoard,
+    templates: Templates,
+    qa: QaService,
 ) -> HTTPResponse:
-    """The projection: the live question, the join code and QR code, the results when revealed"""
+    """The projection: the live question, the join code and QR code, the results when revealed, and the
+    audience's questions (a pinned one large)"""
     view = await events.view(code)
     join_url = absolute_url(request, "event_pages.join_by_code", code=view.code)
     joined = board.participants(view.code)
     return templates.respond(
-        request, "event_present.html", view=view, join_url=join_url, qr=qr_svg(join_url), joined=joined
+        request,
+        "event_present.html",
+        view=view,
+        join_url=join_url,
+        qr=qr_svg(join_url),
+        joined=joined,
+        qa=qa_context(await qa.board(view.code)),
     )
 
 
@@ -185,7 +210,12 @@ async def joined(
 
 @event_pages.get("/e/<code:str>/control")
 async def control(
-    request: Request, code: str, events: EventService, board: PresenceBoard, templates: Templates
+    request: Request,
+    code: str,
+    events: EventService,
+    board: PresenceBoard,
+    templates: Templates,
+    qa: QaService,
 ) -> HTTPResponse:
     """The presenter's control view: the secret link (?token=) is exchanged for a cookie, then a clean URL"""
     if "token" in request.args:
@@ -205,6 +235,7 @@ async def control(
         join_url=join_url,
         participants=board.participants(event_code),
         control_url=absolute_url(request, "event_pages.control", code=event_code),
+        qa=qa_context(await qa.board(event_code), presenter=True),
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -219,9 +219,16 @@ def test_the_openapi_page_has_each_kinds_settings_and_answer(client):
         return body["oneOf"]
 
     kinds = {shape["properties"]["kind"].get("default") for shape in shapes("/api/polls")}
-    assert kinds == {"single", "scale", "ranking", "wordcloud", "text"}
+    assert kinds == {"single", "scale", "ranking", "wordcloud", "text"}  # a quiz is an event's
     answers = [set(shape["properties"]) - {"voter"} for shape in shapes("/api/polls/{code}/votes")]
-    assert sorted(map(sorted, answers)) == [["entries"], ["options"], ["ranking"], ["ratings"], ["text"]]
+    assert sorted(map(sorted, answers)) == [
+        ["entries"],
+        ["options"],
+        ["options"],  # a quiz's
+        ["ranking"],
+        ["ratings"],
+        ["text"],
+    ]
     assert "/api/polls/{code}/moderation" in paths
 
 
@@ -230,7 +237,7 @@ def test_the_openapi_page_has_each_kinds_shape_for_an_events_questions_too(clien
     paths = response.json["paths"]
     added = paths["/api/events/{code}/questions"]["post"]["requestBody"]["content"]["application/json"]
     kinds = {shape["properties"]["kind"].get("default") for shape in added["schema"]["oneOf"]}
-    assert kinds == {"single", "scale", "ranking", "wordcloud", "text"}
+    assert kinds == {"single", "scale", "ranking", "wordcloud", "text", "quiz"}
     assert all("visibility" in shape["properties"] for shape in added["schema"]["oneOf"])
     event = paths["/api/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert len(event["properties"]["questions"]["items"]["oneOf"]) == 5
+    assert len(event["properties"]["questions"]["items"]["oneOf"]) == 6

@@ -62,8 +62,10 @@ def test_an_undone_delete_brings_the_live_question_back_whole(client, event):
     assert codes(deleted.json) == [second] and deleted.json["live"] is None
     offered = deleted.json["undo"]
     assert (offered["action"], offered["question"], offered["text"]) == ("delete", first, "Coffee or tea?")
-    assert 0 < (datetime.fromisoformat(offered["until"]) - datetime.now().astimezone()).total_seconds() <= (
-        UNDO_SECONDS
+    assert (
+        0
+        < (datetime.fromisoformat(offered["until"]) - datetime.now().astimezone()).total_seconds()
+        <= (UNDO_SECONDS)
     )
     assert vote(client, first, "phone-3", 1) == 404
 

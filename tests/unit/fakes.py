@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from polls.domain import Ballot, NewPoll, Option, OptionResult, Poll, Results, new_join_code
+from polls.domain import Ballot, Committed, NewPoll, Option, OptionResult, Poll, Results, new_join_code
 from polls.errors import Conflict, EventNotFound, PollClosed, PollNotFound
 from polls.event import Event, EventView, NewEvent, NewQuestion, Question
 
@@ -125,13 +125,13 @@ class FakePollStore:
         self.state["rounds"][code] += 1
         await self.set_status(code, "open")
 
-    async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Results:
+    async def cast_ballots(self, code: str, ballots: list[Ballot]) -> Committed:
         if self._poll(code).status != "open":
             raise PollClosed()
         for ballot in ballots:
             self.state["ballots"][code][ballot.voter] = ballot.answer
         self.state["versions"][code] += 1
-        return await self.results(code)
+        return Committed(await self.results(code))
 
     async def choices_of(self, code: str, voter: str) -> tuple[int, ...]:
         return self.state["ballots"].get(code, {}).get(voter, ())

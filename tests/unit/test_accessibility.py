@@ -18,6 +18,8 @@ import pytest
 from polls.domain import Option, OptionResult, Poll, Results
 from polls.errors import PollNotFound
 from polls.event import Event, EventView, Question
+from polls.qa import QaBoard, QaQuestion
+from polls.web.qa_render import qa_context
 from polls.web.render import Templates
 from tests.rendering import templates_with_routes
 
@@ -312,6 +314,19 @@ RESULTS = Results(POLL.code, 3, 4, "open", (OptionResult(1, "Pizza", 3), OptionR
 QUESTION = Question(POLL, 1, "always", True, datetime.now(UTC), 1)
 VIEW = EventView(Event("ABCDEF", "Town hall", 2, POLL.code, (QUESTION,)), RESULTS)
 URL = "http://polls.example/p/K7QH3M"
+
+
+def qa_board(text: str) -> QaBoard:
+    """A Q&A board with a question in each state: shown (pinned, answered, plain), waiting, held, hidden."""
+    states = ("shown", "shown", "shown", "pending", "held", "hidden")
+    at = datetime.now(UTC)
+    questions = tuple(
+        QaQuestion(i, f"{text} {i}", state, i, i == 2, i == 1, at) for i, state in enumerate(states, 1)
+    )
+    return QaBoard("ABCDEF", 3, True, "approve", questions)
+
+
+QA = qa_board("Why?")
 PAGE_CONTEXTS = {
     "home.html": {},
     "vote.html": {"poll": POLL, "chosen": (1,), "message": None},
@@ -324,14 +339,20 @@ PAGE_CONTEXTS = {
         "control_url": URL + "/admin",
     },
     "error.html": {"status_code": 404, "error": PollNotFound()},
-    "event_participant.html": {"view": VIEW, "chosen": ()},
-    "event_present.html": {"view": VIEW, "join_url": URL, "qr": "<svg></svg>"},
+    "event_participant.html": {
+        "view": VIEW,
+        "chosen": (),
+        "qa": qa_context(QA, mine={1}, known=True),
+        "nickname": "Ada",
+    },
+    "event_present.html": {"view": VIEW, "join_url": URL, "qr": "<svg></svg>", "qa": qa_context(QA)},
     "event_control.html": {
         "view": VIEW,
         "token": "t",
         "join_url": URL,
         "control_url": URL + "/admin",
         "participants": 5,
+        "qa": qa_context(QA, presenter=True),
     },
 }
 
@@ -453,14 +474,25 @@ RTL_CONTEXTS = {
         "join_url": URL,
         "control_url": URL + "/admin",
     },
-    "event_participant.html": {"view": RTL_VIEW, "chosen": ()},
-    "event_present.html": {"view": RTL_VIEW, "join_url": URL, "qr": "<svg></svg>"},
+    "event_participant.html": {
+        "view": RTL_VIEW,
+        "chosen": (),
+        "qa": qa_context(qa_board(RTL), known=True),
+        "nickname": RTL,
+    },
+    "event_present.html": {
+        "view": RTL_VIEW,
+        "join_url": URL,
+        "qr": "<svg></svg>",
+        "qa": qa_context(qa_board(RTL)),
+    },
     "event_control.html": {
         "view": RTL_VIEW,
         "token": "t",
         "join_url": URL,
         "control_url": URL + "/admin",
         "participants": 5,
+        "qa": qa_context(qa_board(RTL), presenter=True),
     },
 }
 

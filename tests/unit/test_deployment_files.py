@@ -572,7 +572,13 @@ def test_the_page_ballot_replay_rule_names_the_apps_voter_cookie():
         )
 
 
-LIMIT_VARIABLES = ("POLLS_LIMIT_CREATES", "POLLS_LIMIT_VOTES", "POLLS_LIMIT_SOCKETS", "POLLS_LIMIT_VOTERS")
+LIMIT_VARIABLES = (
+    "POLLS_LIMIT_CREATES",
+    "POLLS_LIMIT_VOTES",
+    "POLLS_LIMIT_SOCKETS",
+    "POLLS_LIMIT_VOTERS",
+    "POLLS_LIMIT_QA",  # Q&A questions and upvotes
+)
 
 
 def limit_lines(path: Path) -> list[str]:
@@ -593,8 +599,8 @@ def test_the_abuse_limits_are_the_same_in_both_configs():
     assert limit_lines(NATIVE_CFG) == limit_lines(DOCKER_CFG)
     assert set(limit_defaults(NATIVE_CFG)) == set(LIMIT_VARIABLES)
     table = [line for line in limit_lines(NATIVE_CFG) if line.startswith("stick-table ")]
-    assert table == ["stick-table type ipv6 size 100k expire 30s store gpc_rate(4,10s)"]
-    tracked = "http-request track-sc0 src if creating or voting or connecting or enrolling"
+    assert table == ["stick-table type ipv6 size 100k expire 30s store gpc_rate(5,10s)"]
+    tracked = "http-request track-sc0 src if creating or voting or connecting or enrolling or asking"
     assert tracked in limit_lines(NATIVE_CFG)
 
 

@@ -15,7 +15,9 @@ from babel.messages.pofile import read_po
 
 from polls.domain import Option, OptionResult, Poll, Results
 from polls.event import Event, EventView, Question
+from polls.qa import QaBoard
 from polls.web.i18n import load_translations, negotiate
+from polls.web.qa_render import qa_context
 from polls.web.render import Templates
 from tests.rendering import templates_with_routes
 
@@ -219,7 +221,10 @@ def test_an_event_page_in_german(templates):
     question = Question(POLL, 1, "always", True, datetime.now(UTC), 1)
     event = Event("ABCDEF", "Town hall", 1, POLL.code, (question,))
     results = Results(POLL.code, 1, 1, "open", (OptionResult(1, "Pizza", 1), OptionResult(2, "Tacos", 0)))
-    page = templates.render("event_participant.html", "de", view=EventView(event, results), chosen=(1,))
+    qa = qa_context(QaBoard("ABCDEF", 1, False, "off", ()))
+    page = templates.render(
+        "event_participant.html", "de", view=EventView(event, results), chosen=(1,), qa=qa
+    )
     assert "Frage 1 von 1" in page and "Antwort senden" in page
     assert re.search(r'<strong class="voters">1</strong> Antwort\b', page)
     assert "Send answer" not in page and "Question 1 of 1" not in page

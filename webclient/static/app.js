@@ -10,6 +10,7 @@
 // - a Copy button (data-copy): the text to the clipboard, and its data-copied message beside it
 // - keyboard focus kept across a pushed region (the same option, button or field), and a new question said
 //   to screen readers
+// - the Q&A questions this phone upvoted, marked again on each pushed list (localStorage)
 (function () {
   "use strict";
   var texts = {
@@ -382,4 +383,53 @@
   document.addEventListener("htmx:after:swap", limitChoices);
   document.addEventListener("htmx:ws:after:message:incoming", limitChoices);
   document.addEventListener("DOMContentLoaded", limitChoices);
+
+  // --- Q&A: the pushed list is the same for every phone, so it cannot say which questions this one
+  // upvoted. The server says it where it knows the phone (its page, a vote's answer: data-qa-mine); the
+  // phone keeps that per event and marks the buttons of each pushed list from it. ---
+  function upvotedKey(event) { return "polls:qa:" + event; }
+  function upvoted(event) {
+    try { return JSON.parse(localStorage.getItem(upvotedKey(event)) || "[]").map(String); } catch (e) { return []; }
+  }
+  function markUpvotes() {
+    var lists = {};
+    document.querySelectorAll("form.qa-vote").forEach(function (form) {
+      var board = form.closest("[data-event]");
+      if (!board) return;
+      var event = board.dataset.event, id = form.dataset.qaQuestion;
+      var mine = lists[event] || (lists[event] = upvoted(event));
+      if (form.dataset.qaMine) {  // the server's word: remember it
+        var at = mine.indexOf(id);
+        if (form.dataset.qaMine === "true" && at === -1) mine.push(id);
+        if (form.dataset.qaMine === "false" && at !== -1) mine.splice(at, 1);
+        return;
+      }
+      var on = mine.indexOf(id) !== -1;
+      form.querySelector("button").setAttribute("aria-pressed", on ? "true" : "false");
+      form.querySelector("input[name=up]").value = on ? "false" : "true";
+    });
+    Object.keys(lists).forEach(function (event) {
+      try { localStorage.setItem(upvotedKey(event), JSON.stringify(lists[event])); } catch (e) { /* private mode */ }
+    });
+  }
+  // The vote's push usually arrives before its answer and replaces the list, so the answer's button may
+  // land on a list no longer shown: what the server took (the vote as sent) is remembered here instead.
+  document.addEventListener("htmx:after:request", function (event) {
+    // The list may be gone from the page by now: htmx then sends the event to the document, and the form
+    // is the request's source element.
+    var ctx = event.detail && event.detail.ctx;
+    var source = ctx && ctx.sourceElement;
+    var form = source && source.closest && source.closest("form.qa-vote");
+    var board = form && form.closest("[data-event]");
+    if (!board || !ctx || !ctx.response || ctx.response.status >= 400) return;
+    var event_ = board.dataset.event, id = form.dataset.qaQuestion, mine = upvoted(event_);
+    var on = form.querySelector("input[name=up]").value === "true", at = mine.indexOf(id);
+    if (on && at === -1) mine.push(id);
+    if (!on && at !== -1) mine.splice(at, 1);
+    try { localStorage.setItem(upvotedKey(event_), JSON.stringify(mine)); } catch (e) { /* private mode */ }
+    markUpvotes();
+  });
+  document.addEventListener("DOMContentLoaded", markUpvotes);
+  document.addEventListener("htmx:after:swap", markUpvotes);
+  document.addEventListener("htmx:ws:after:message:incoming", markUpvotes);
 })();
