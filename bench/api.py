@@ -65,6 +65,11 @@ def create_poll(base: str, label: str, options: int = 4, **settings: Any) -> Pol
     return PollRef(code=poll["code"], option_ids=tuple(o["id"] for o in poll["options"]), kind=kind)
 
 
+def create_event(base: str, title: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A new event with these questions: its JSON, admin token and questions' codes included."""
+    return dict(_call(f"{base}/api/events", {"title": title, "questions": questions}))
+
+
 def results(base: str, code: str) -> dict[str, Any]:
     return dict(_call(f"{base}/api/polls/{code}/results"))
 

@@ -114,6 +114,15 @@ class MyAnswer:
 
 
 @dataclass(frozen=True)
+class Places:
+    """Every player's place and how their answer to one question went, as of an event's version."""
+
+    version: int
+    players: int
+    mine: dict[str, tuple[Standing, MyAnswer | None]]
+
+
+@dataclass(frozen=True)
 class MyStanding:
     """What a player's phone shows after a reveal: their place (None before they answered any question)
     among how many, and how their answer to the live question went (None if they gave none)."""

@@ -12,6 +12,11 @@
   results query and its reading, timed 20 times; the size of the JSON a screen is sent (the top 100 and
   the totals, never every entry); and the cloud's layout of the top 100 and of 200 words, which each new
   tally costs a replica once (every screen and language share it).
+- a quiz's leaderboard: an event of 5 quiz questions answered by 10,000 players each (50,000 ballots, straight
+  into PostgreSQL with commit times spread over the time limit), the leaderboard a view is read with after a
+  reveal (every player's points derived from the ballots, ranked, the top ten), every player's place (what a
+  replica reads once per event version when the phones ask for their own), and a phone's own place after
+  that read, each timed 20 times.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 import random
 import statistics
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +38,10 @@ from bench.settings import Sizes, Stack
 from polls.domain import Results
 from polls.kinds import KINDS, RESULTS
 from polls.kinds._cloud import layout
+from polls.quiz_service import QuizService
+from polls.store.pool import Database
+from polls.store.quiz import QuizStore, read_board
+from polls.voters import VoterIds
 
 RECOUNT_BALLOTS, RECOUNT_OPTIONS, RECOUNT_RUNS = 10_000, 10, 20
 
@@ -43,6 +53,8 @@ KIND_POLLS: dict[str, dict[str, Any]] = {
     "text": {"kind": "text", "filter": True},
 }
 CLOUD_ENTRIES, CLOUD_RUNS = 5_000, 20
+QUIZ_QUESTIONS, QUIZ_PLAYERS, QUIZ_RUNS = 5, 10_000, 20
+LIMIT = timedelta(seconds=20)  # the questions' time limit (the default)
 
 
 def vote_rate(stack: Stack, kind: str, seconds: int, workdir: Path) -> dict[str, Any]:
@@ -157,8 +169,71 @@ async def _cloud(stack: Stack) -> dict[str, Any]:
     }
 
 
+async def _leaderboard(stack: Stack) -> dict[str, Any]:
+    question = {"kind": "quiz", "question": "Which?", "options": ["a", "b", "c", "d"], "correct": [2]}
+    event = api.create_event(stack.url, "kinds, a quiz's leaderboard", [question] * QUIZ_QUESTIONS)
+    rng = random.Random(5)
+    database = Database(stack.database_url, max_size=2)
+    await database.open()
+    try:
+        connection = await asyncpg.connect(stack.database_url)
+        try:
+            started = await connection.fetch(
+                """UPDATE polls SET status = 'closed', started_at = now() - interval '1 minute'
+                   WHERE event_id = (SELECT id FROM events WHERE code = $1) RETURNING id, started_at""",
+                event["code"],
+            )
+            await connection.copy_records_to_table(
+                "ballots",
+                records=[
+                    (
+                        row["id"],
+                        f"player-{i}",
+                        [rng.choice([1, 2, 2, 3, 4])],
+                        row["started_at"] + rng.random() * LIMIT,
+                    )
+                    for row in started
+                    for i in range(QUIZ_PLAYERS)
+                ],
+                columns=["poll_id", "voter", "option_ids", "cast_at"],
+            )
+            await connection.execute("ANALYZE ballots")
+            board_ms = []
+            for _ in range(QUIZ_RUNS):
+                begun = time.perf_counter()
+                board = await read_board(connection, event["code"])
+                board_ms.append((time.perf_counter() - begun) * 1000)
+        finally:
+            await connection.close()
+        store = QuizStore(database)
+        read_ms = []
+        for _ in range(QUIZ_RUNS):  # every player's place, as a replica reads it once per version
+            begun = time.perf_counter()
+            await store.places(event["code"], None)
+            read_ms.append((time.perf_counter() - begun) * 1000)
+        players = QuizService(store, VoterIds())
+        await players.standing(event["code"], "player-0", None)
+        own_ms = []
+        for n in range(QUIZ_RUNS):  # then each phone's own place, from that read
+            begun = time.perf_counter()
+            await players.standing(event["code"], f"player-{n * 97}", None)
+            own_ms.append((time.perf_counter() - begun) * 1000)
+    finally:
+        await database.close()
+    return {
+        "questions": QUIZ_QUESTIONS,
+        "players": board.players,
+        "runs": QUIZ_RUNS,
+        "leaderboard_ms_median": round(statistics.median(board_ms), 2),
+        "leaderboard_ms_max": round(max(board_ms), 2),
+        "places_read_ms_median": round(statistics.median(read_ms), 2),
+        "own_place_ms_median": round(statistics.median(own_ms), 2),
+    }
+
+
 def run(stack: Stack, sizes: Sizes, workdir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {kind: vote_rate(stack, kind, sizes.wrk_seconds, workdir) for kind in KIND_POLLS}
     out["ranking_recount"] = asyncio.run(_recount(stack))
     out["wordcloud_snapshot"] = asyncio.run(_cloud(stack))
+    out["quiz_leaderboard"] = asyncio.run(_leaderboard(stack))
     return out

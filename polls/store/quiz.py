@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from polls.errors import EventNotFound, NicknameTaken
-from polls.quiz import LEADERBOARD_SIZE, Leaderboard, MyAnswer, MyStanding, Standing, animal_name
+from polls.quiz import LEADERBOARD_SIZE, Leaderboard, MyAnswer, Places, Standing, animal_name
 from polls.store.pool import Database
 
 # Every player of the event's quiz ($1: the event's id) with their points, right answers, answers and
@@ -49,38 +49,33 @@ class QuizStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def standing(self, event_code: str, voter: str, poll_code: str | None) -> MyStanding:
-        """A player's place in the event's quiz, and how their answer to the given question went."""
+    async def places(self, event_code: str, poll_code: str | None) -> Places:
+        """Every player's place in the event's quiz and how their answer to the given question went, with the
+        event's version they are as of (read in one snapshot)."""
         async with self.database.snapshot() as connection:
-            event_id = await connection.fetchval("SELECT id FROM events WHERE code = $1", event_code)
-            if event_id is None:
+            event = await connection.fetchrow("SELECT id, version FROM events WHERE code = $1", event_code)
+            if event is None:
                 raise EventNotFound()
-            row = await connection.fetchrow(
-                f"SELECT * FROM ({_RANKED}) AS r WHERE r.voter = $2", event_id, voter
+            rows = await connection.fetch(
+                f"""SELECT r.*, a.is_right, a.points AS question_points FROM ({_RANKED}) AS r
+                    LEFT JOIN quiz_answers a ON a.voter = r.voter
+                         AND a.poll_id = (SELECT id FROM polls WHERE code = $2 AND event_id = $1)""",
+                event["id"],
+                poll_code or "",
             )
-            players = (
-                row["players"]
-                if row
-                else await connection.fetchval(
-                    "SELECT count(DISTINCT voter) FROM quiz_answers WHERE event_id = $1", event_id
-                )
+        mine = {
+            row["voter"]: (
+                _standing(row),
+                MyAnswer(row["is_right"], row["question_points"]) if row["is_right"] is not None else None,
             )
-            nickname = await connection.fetchval(
-                "SELECT nickname FROM nicknames WHERE event_id = $1 AND voter = $2", event_id, voter
-            )
-            answer = None
-            if poll_code is not None:
-                given = await connection.fetchrow(
-                    """SELECT a.is_right, a.points FROM quiz_answers a JOIN polls p ON p.id = a.poll_id
-                       WHERE p.code = $1 AND p.event_id = $2 AND a.voter = $3""",
-                    poll_code,
-                    event_id,
-                    voter,
-                )
-                answer = MyAnswer(given["is_right"], given["points"]) if given else None
-        return MyStanding(
-            nickname or animal_name(voter), _standing(row) if row else None, int(players), answer
-        )
+            for row in rows
+        }
+        return Places(int(event["version"]), int(rows[0]["players"]) if rows else 0, mine)
+
+    async def version(self, event_code: str) -> int:
+        """The event's version: the places read as of it are still the places (see QuizService)."""
+        query = "SELECT version FROM events WHERE code = $1"
+        return int(await self.database.value(query, event_code, missing=EventNotFound))
 
     async def nickname(self, event_code: str, voter: str) -> str | None:
         nickname = await self.database.run.fetchval(
