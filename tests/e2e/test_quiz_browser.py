@@ -6,6 +6,7 @@ passes axe; screenshots go to the artifacts (and the README)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -77,8 +78,13 @@ async def test_a_five_question_quiz_with_a_leaderboard_on_phones_and_projection(
         await expect(phone.locator(".quiz-option").first).to_be_enabled()
     # Both phones count to the same moment: within 250 ms, though one's clock is 7 s off.
     (ada_left, ada_read), (bob_left, bob_read) = await remaining_ms(ada), await remaining_ms(bob)
-    assert abs((ada_left - (bob_read - ada_read)) - bob_left) < 250, (ada_left, bob_left)
+    apart = abs((ada_left - (bob_read - ada_read)) - bob_left)
+    assert apart < 250, (ada_left, bob_left)
     assert 20_000 < bob_left <= 30_000
+    ada_offset = int(await ada.evaluate("document.body.dataset.clockOffset"))
+    (artifacts / "quiz_countdown.json").write_text(
+        json.dumps({"countdowns_apart_ms": round(apart, 1), "fast_phone_offset_ms": ada_offset}) + "\n"
+    )
     await assert_accessible(ada, "a quiz question on a phone")
     await ada.screenshot(path=artifacts / "screenshots" / "quiz-phone-question.png", full_page=True)
 
@@ -105,6 +111,17 @@ async def test_a_five_question_quiz_with_a_leaderboard_on_phones_and_projection(
     await assert_accessible(ada, "a phone after a quiz question's reveal")
     await projector.screenshot(path=artifacts / "screenshots" / "quiz-projector-reveal.png")
     await ada.screenshot(path=artifacts / "screenshots" / "quiz-phone-reveal.png", full_page=True)
+
+    # The same event's Q&A: Ada asks, with her nickname, and the projection shows it beside the quiz.
+    await admin(stack.url, event, "PUT", "/qa", {"enabled": True, "moderation": "off"})
+    await ada.get_by_label("Ask a question").fill("Is there a bonus round?")
+    await ada.get_by_label("Show my nickname with it").check()
+    await ada.get_by_role("button", name="Send question").click()
+    asked = projector.locator(".qa-panel .qa-item", has_text="Is there a bonus round?")
+    await expect(asked).to_contain_text("— Ada <3")
+    await expect(bob.locator(".qa-item", has_text="Is there a bonus round?")).to_be_visible()
+    await expect(projector.locator(".standings li").first).to_contain_text("Ada <3")  # the quiz stays
+    await admin(stack.url, event, "PUT", "/qa", {"enabled": False})
 
     # Questions two to five, a room of API players with them.
     for n, code in enumerate(codes[1:], start=2):

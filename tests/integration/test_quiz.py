@@ -10,7 +10,6 @@ import asyncio
 import json
 import random
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -24,6 +23,7 @@ from polls.quiz import animal_name
 from polls.store import Database, EventStore, PollStore
 from tests.api_client import admin, create_event
 from tests.integration.events import auth, new_event
+from tests.quiz_scores import recomputed_standings
 from tests.voters import named_voter, new_voter
 
 CAPITALS = {"question": "The capital of Australia?", "options": ["Sydney", "Canberra", "Melbourne", "Perth"]}
@@ -232,39 +232,7 @@ def test_nicknames_are_unique_per_event_filtered_and_escaped(client):
 # --- 200 players through both replicas -------------------------------------------------------------
 
 
-def points(right: bool, elapsed_us: int, limit: int) -> int:
-    """The rule, written again here as the specification the database's scores are checked against
-    (in decimals, rounding halves up as PostgreSQL's numeric does)."""
-    if not right:
-        return 0
-    elapsed = min(max(Decimal(elapsed_us) / 1_000_000, Decimal(0)), Decimal(limit))
-    return int((1000 * (1 - elapsed / limit / 2)).quantize(Decimal(1), ROUND_HALF_UP))
-
-
-async def recomputed_standings(database: Database, event_code: str) -> list[tuple[str, int, int]]:
-    """Every player's (voter, points, total time in ms) from the stored ballots and the questions' starts,
-    by the rule above, in leaderboard order."""
-    rows = await database.pool.fetch(
-        """SELECT b.voter, b.option_ids, b.cast_at, p.started_at, p.settings
-           FROM ballots b JOIN polls p ON p.id = b.poll_id JOIN events e ON e.id = p.event_id
-           WHERE e.code = $1 AND p.kind = 'quiz'""",
-        event_code,
-    )
-    totals: dict[str, tuple[int, int]] = {}
-    for row in rows:
-        settings = json.loads(row["settings"])
-        elapsed_us = max((row["cast_at"] - row["started_at"]) // timedelta(microseconds=1), 0)
-        right = sorted(row["option_ids"]) == sorted(settings["correct"])
-        earned, taken = totals.get(row["voter"], (0, 0))
-        totals[row["voter"]] = (
-            earned + points(right, elapsed_us, settings["time_limit"]),
-            taken + elapsed_us,
-        )
-    ranked = [(voter, earned, (taken + 500) // 1000) for voter, (earned, taken) in totals.items()]
-    return sorted(ranked, key=lambda entry: (-entry[1], entry[2]))
-
-
-async def test_200_players_through_both_replicas_score_as_their_ballots_say(replicas, database: Database):
+async def test_200_players_through_both_replicas_score_as_their_ballots_say(replicas, database_url: str):
     one, two = replicas
     questions = [
         {**QUIZ, "question": f"Question {n}?", "correct": [n % 4 + 1], "time_limit": 30} for n in range(3)
@@ -299,7 +267,7 @@ async def test_200_players_through_both_replicas_score_as_their_ballots_say(repl
                 )
                 await admin(one.url, event, "POST", f"/questions/{code}/close")
                 revealed = await admin(one.url, event, "POST", f"/questions/{code}/reveal")
-            expected = await recomputed_standings(database, event["code"])
+            expected = await recomputed_standings(database_url, event["code"])
             async with asyncio.timeout(10):  # the leaderboard as the other replica's screen was sent it
                 while (message := json.loads(await screen.recv()))["event_version"] < revealed["version"]:
                     pass
