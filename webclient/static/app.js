@@ -166,8 +166,9 @@
         if (button) button.hidden = true;
       }
       var open = region.querySelector('.question-state[data-status="open"]') !== null;
-      var state = final ? "final" : open ? "open" : "closed";
-      var template = document.getElementById(final ? "answer-locked" : open ? "answer-received" : "answer-final");
+      var locked = final && open;  // once voting closed, a quiz's notice is every question's
+      var state = locked ? "final" : open ? "open" : "closed";
+      var template = document.getElementById(locked ? "answer-locked" : open ? "answer-received" : "answer-final");
       var shown = received && received.dataset.state === state;
       if (status && !shown && template) {
         status.innerHTML = template.innerHTML;
