@@ -73,6 +73,11 @@ pages' own sockets (`/p/{code}/live`, `/e/{code}/live`,
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
 
 
+# How long each step of a shutdown may take (sockets told to reconnect elsewhere, the background loops
+# stopped, the broker's connection closed) before the replica goes on without it.
+SHUTDOWN_STEP_SECONDS = 5.0
+
+
 def setup_database(app: App, database: Database, voter_ids: VoterIds) -> None:
     @app.before_server_start
     async def open_database(app: App) -> None:
@@ -104,7 +109,10 @@ def setup_live(app: App, *hubs: Hub) -> None:
     # listeners run in reverse priority order, so the lowest priority runs first.
     @app.listener("before_server_stop", priority=-100)
     async def send_sockets_elsewhere(app: App) -> None:
-        await asyncio.gather(*(hub.close_all() for hub in hubs))
+        closing = [asyncio.ensure_future(hub.close_all()) for hub in hubs]
+        _, stuck = await asyncio.wait(closing, timeout=SHUTDOWN_STEP_SECONDS)
+        if stuck:  # each close has its own timeout; this bounds the shutdown whatever a socket does
+            log.warning("%d hubs still closing their sockets at shutdown", len(stuck))
 
 
 def setup_drain(app: App, drain: Drain) -> None:
@@ -167,7 +175,10 @@ def setup_event_clock(
     async def stop_clock(app: App) -> None:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_STEP_SECONDS)
+            if stuck:  # a shutdown that waits for ever is no shutdown
+                log.warning("loops still running at shutdown: %s", ", ".join(t.get_name() for t in stuck))
 
 
 def route_snapshots(

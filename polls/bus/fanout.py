@@ -145,4 +145,7 @@ class LiveBus:
             await asyncio.gather(self._connecting, return_exceptions=True)
         if self._connection is not None:
             connection, self._connection, self._exchange = self._connection, None, None
-            await connection.close()
+            try:  # a broker that does not answer must not hold the replica's shutdown for ever
+                await asyncio.wait_for(connection.close(), timeout=5)
+            except TimeoutError:
+                log.warning("the broker did not answer the connection's close within 5 s")
