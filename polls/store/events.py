@@ -4,6 +4,7 @@ transaction, so a screen can order what it is shown."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -136,12 +137,15 @@ class EventStore:
             results = None
             if event.live is not None:
                 results = results_of(event.live, await connection.fetchrow(RESULTS, event.live))
-            live = event.live_question
-            shows_board = event.ended or (
-                live is not None and live.timed and live.status == "closed" and live.revealed
-            )
-            board = await read_board(connection, code) if event.quiz and shows_board else None
-            return EventView(event, results, board)
+            view = EventView(event, results)
+            # The leaderboard, while the audience may see it: after a quiz question's reveal (closed, and
+            # not a presenter-only one), and at the end.
+            live = view.question
+            if event.quiz and (
+                event.ended or (live is not None and live.timed and view.audience_sees_results)
+            ):
+                return replace(view, board=await read_board(connection, code))
+            return view
 
     async def _event(self, connection: asyncpg.Connection, code: str) -> Event:
         row = await connection.fetchrow(

@@ -198,6 +198,24 @@ def test_the_correct_answer_reaches_the_audience_only_after_closing_and_the_reve
     assert "Leaderboard" in projection.text
 
 
+def test_a_presenter_only_quiz_question_shows_its_leaderboard_to_no_audience(client):
+    event = new_event(client, "Pub quiz", [{**QUIZ, "visibility": "presenter"}])
+    question = event["questions"][0]["code"]
+    go_live(client, event, question)
+    act(client, event, question, "open")
+    answer(client, question, "ann", 2)
+    act(client, event, question, "close")
+    act(client, event, question, "reveal")
+    for page in (f"/e/{event['code']}", f"/e/{event['code']}/present"):
+        _, response = client.get(page)
+        assert "Leaderboard" not in response.text and "bar correct" not in response.text, page
+    act(client, event, question, "hide")
+    _, ended = client.post(f"/api/events/{event['code']}/end", headers=auth(event))
+    assert ended.status == 200
+    _, projection = client.get(f"/e/{event['code']}/present")
+    assert "Final standings" in projection.text  # the podium at the end is the event's, not the question's
+
+
 def test_nicknames_are_unique_per_event_filtered_and_escaped(client):
     event = new_event(client, "Pub quiz", [QUIZ])
     code = event["code"]
