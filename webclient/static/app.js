@@ -371,14 +371,24 @@
   document.addEventListener("htmx:ws:after:message:incoming", announceQuestion);
   document.addEventListener("DOMContentLoaded", announceQuestion);
   document.addEventListener("htmx:ws:before:message:incoming", followPollState);
-  document.addEventListener("htmx:ws:before:message:incoming", rememberUnsent);
+  // The ballot's answer follows the question's region alone: the Q&A's socket and forms have their own pushes
+  // and swaps, which may fall between the question's push and its swap; taken for the ballot's, they would
+  // keep the region's passing state (a ranking's order as pushed) as the phone's unsent choice.
+  function ballotOnly(handler) {
+    return function (event) {
+      var el = event && event.target;
+      if (el && el.closest && el.closest(".qa-section, .qa-panel")) return;
+      handler(event);
+    };
+  }
+  document.addEventListener("htmx:ws:before:message:incoming", ballotOnly(rememberUnsent));
   // Once sent, the choice is the answer: what the server confirms is stored and re-applied from then on.
   document.addEventListener("htmx:before:request", function (event) {
     if (event.target && event.target.id === "ballot") unsent = null;
   });
-  document.addEventListener("htmx:after:swap", restore);
-  document.addEventListener("htmx:ws:after:message:incoming", restore);
-  document.addEventListener("htmx:ws:after:message:incoming", restoreTyping);
+  document.addEventListener("htmx:after:swap", ballotOnly(restore));
+  document.addEventListener("htmx:ws:after:message:incoming", ballotOnly(restore));
+  document.addEventListener("htmx:ws:after:message:incoming", ballotOnly(restoreTyping));
   document.addEventListener("DOMContentLoaded", restore);
   // After restore, which may tick boxes again.
   document.addEventListener("htmx:after:swap", limitChoices);
