@@ -16,7 +16,6 @@ def main() -> int:
         print(f"polls: bad configuration: {exc}", file=sys.stderr)
         return 2
     from polls.app import create_app
-    from polls.web.handshake import instance_protocol
 
     app = create_app(config)
     # A deep accept queue: when a replica dies, its screens reconnect to the others all at once, and
@@ -28,7 +27,6 @@ def main() -> int:
         access_log=False,
         motd=False,
         backlog=LISTEN_BACKLOG,
-        protocol=instance_protocol(config.instance),
     )
     return 0
 

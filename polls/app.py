@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from polls import __version__
 from polls.bus import LiveBus, Presence
@@ -41,8 +40,8 @@ from polls.web.events_api import events_api, live_event_json
 from polls.web.health import Drain, health
 from polls.web.i18n import load_translations
 from polls.web.idempotency import Idempotency
-from polls.web.live import text_frame
 from polls.web.pages import pages
+from polls.web.pushsocket import PushSockets, text_frame
 from polls.web.qa_api import qa_api
 from polls.web.qa_pages import qa_pages
 from polls.web.qa_render import qa_renderers
@@ -68,7 +67,11 @@ each change; `/api/events/{code}/qa/live` sends the event's Q&A board as the aud
 goes backwards on one connection, and an unknown code gets an error message and close code 4404. The
 pages' own sockets (`/p/{code}/live`, `/e/{code}/live`,
 `/e/{code}/present/live`, `/e/{code}/control/live?token=`, and for the Q&A `/e/{code}/qa/live`,
-`/e/{code}/present/qa/live`, `/e/{code}/control/qa/live?token=`) push HTML fragments."""
+`/e/{code}/present/qa/live`, `/e/{code}/control/qa/live?token=`) push HTML fragments. A plain GET of
+any of them is answered 426. A client that loses its socket (1006, or a close with 1011, 1012 or 1013)
+reconnects after a random, growing delay (from 250 ms, doubling to at most 3 s, each ±30 %; back to the
+start once it has its snapshot): after a replica dies, thousands of screens then come back spread over a
+second or two instead of all at once. It never reconnects after a 44xx close."""
 
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
 
@@ -104,15 +107,26 @@ def setup_bus(app: App, bus: LiveBus) -> None:
         await bus.stop()
 
 
-def setup_live(app: App, *hubs: Hub) -> None:
-    # Before Sanic's own listener cancels the websocket handlers (which closes them with 1000). Shutdown
-    # listeners run in reverse priority order, so the lowest priority runs first.
+def setup_live(app: App, sockets: PushSockets, *hubs: Hub) -> None:
+    """The live sockets' upkeep: one loop pings them all; a replica that stops first tells every socket to
+    reconnect elsewhere (1012), before anything else of its shutdown."""
+    app.ctx.push_sockets = sockets
+    keepalive: list[asyncio.Task[None]] = []
+
+    @app.after_server_start
+    async def ping_sockets(app: App) -> None:
+        keepalive.append(asyncio.create_task(sockets.keepalive(), name="websocket-pings"))
+
+    # Shutdown listeners run in reverse priority order, so the lowest priority runs first.
     @app.listener("before_server_stop", priority=-100)
     async def send_sockets_elsewhere(app: App) -> None:
+        for task in keepalive:
+            task.cancel()
         closing = [asyncio.ensure_future(hub.close_all()) for hub in hubs]
         _, stuck = await asyncio.wait(closing, timeout=SHUTDOWN_STEP_SECONDS)
         if stuck:  # each close has its own timeout; this bounds the shutdown whatever a socket does
             log.warning("%d hubs still closing their sockets at shutdown", len(stuck))
+        await sockets.close_all()  # those that had not reached a hub yet
 
 
 def setup_drain(app: App, drain: Drain) -> None:
@@ -201,14 +215,6 @@ def route_snapshots(
     return on_snapshot
 
 
-def exclude_websockets_from_openapi(app: App) -> None:
-    """OpenAPI cannot describe a websocket (the description lists them). Sanic registers a websocket's
-    handler wrapped in a partial, so sanic-ext's decorators on the function do not reach the route."""
-    for route in app.router.routes:
-        if route.extra.websocket:
-            openapi.exclude()(route.handler)
-
-
 def setup_instance_header(app: App, instance: str) -> None:
     @app.on_response
     async def add_instance(request: Request, response: HTTPResponse) -> None:
@@ -248,11 +254,18 @@ def create_app(config: Config | None = None) -> App:
         webclient / "templates", load_translations(webclient / "locales"), static_version=__version__
     )
     event_store = EventStore(database)
+
+    def bus_connected() -> bool:
+        """A hub's copy of a watched topic is current while the bus brings it every change (after an
+        outage, the resync brings them up to date)."""
+        return bus.connected
+
     hub = Hub(
         {"json": live_json, **templates.results_renderers()},
         load=store.results,
         interval=config.live_interval,
         frame=text_frame,
+        current=bus_connected,
     )
     event_hub = EventHub(
         {"json": live_event_json, **templates.event_renderers()},
@@ -260,11 +273,16 @@ def create_app(config: Config | None = None) -> App:
         voters_with_ballots=store.voters_with_ballots,
         interval=config.live_interval,
         frame=text_frame,
+        current=bus_connected,
     )
     board = PresenceBoard(config.instance, event_hub)
     qa_store = QaStore(database)
     qa_hub = QaHub(
-        qa_renderers(templates), load=qa_store.board, interval=config.live_interval, frame=text_frame
+        qa_renderers(templates),
+        load=qa_store.board,
+        interval=config.live_interval,
+        frame=text_frame,
+        current=bus_connected,
     )
 
     async def resync() -> None:
@@ -288,7 +306,7 @@ def create_app(config: Config | None = None) -> App:
 
     setup_database(app, database, voter_ids)
     setup_bus(app, bus)
-    setup_live(app, hub, event_hub, qa_hub)
+    setup_live(app, PushSockets(config.instance, config.ping_interval), hub, event_hub, qa_hub)
     drain = Drain(config.drain_seconds)
     setup_drain(app, drain)
     clock = DatabaseClock(database)
@@ -306,6 +324,5 @@ def create_app(config: Config | None = None) -> App:
 
     app.blueprint([api, events_api, qa_api, pages, event_pages, qa_pages, quiz, sockets, health])
     templates.use_routes(app.url_for)
-    exclude_websockets_from_openapi(app)
     app.static("/static", webclient / "static", name="static")
     return app

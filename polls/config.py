@@ -36,6 +36,8 @@ class Config:
     drain_seconds: float = 2.0
     # Screens get a poll's newest tally at most once per this many seconds (0.05 s: 20 times a second).
     live_interval: float = 0.05
+    # Every live socket is pinged this often; one that did not answer the previous ping is cut.
+    ping_interval: float = 20.0
     webclient_dir: str = ""
     # The address people join at, as their phones reach it (https://polls.example.org): the join URL and QR
     # code of every projector. Empty: the address the projector was opened with (Host, or X-Forwarded-Host
@@ -58,6 +60,7 @@ class Config:
         "graceful_shutdown_timeout": "10",
         "drain_seconds": "2",
         "live_interval": "0.05",
+        "ping_interval": "20",
         "webclient_dir": "/app/webclient",
         "public_url": "https://polls.example.org",
         "test_pause_after_commit": "0",
@@ -119,6 +122,8 @@ class Config:
             raise self._error("drain_seconds", "must be between 0 and 60 seconds")
         if not 0 <= self.live_interval <= 5:
             raise self._error("live_interval", "must be between 0 and 5 seconds")
+        if not 0.1 <= self.ping_interval <= 3600:
+            raise self._error("ping_interval", "must be between 0.1 and 3600 seconds")
         if not 0 <= self.test_pause_after_commit <= 60:
             raise self._error("test_pause_after_commit", "must be between 0 and 60 seconds")
         if self.public_url and not _PUBLIC_URL.fullmatch(self.public_url):

@@ -97,8 +97,10 @@ class Hub:
         send_timeout: float = 5.0,
         interval: float = 0.0,
         frame: Frame | None = None,
+        current: Callable[[], bool] = lambda: False,
     ) -> None:
         self._renderers = renderers
+        self._current = current
         self._load = load
         self._send_timeout = send_timeout
         self._interval = interval
@@ -139,20 +141,26 @@ class Hub:
         close: Close | None = None,
         audience: str | None = None,
     ) -> Watcher:
-        """Register a socket and send it a full snapshot read from PostgreSQL (or a newer one)."""
+        """Register a socket and send it a full snapshot: the one this replica holds for the topic while its
+        copies are current (other sockets watch it and the bus is connected), else one read from PostgreSQL.
+
+        When a replica dies, its screens reconnect to the others, which mostly watch the same topics
+        already: a reconnect storm then costs no database read at all."""
         if fmt not in self._renderers:
             raise ValueError(f"unknown format {fmt!r}")
         watcher = Watcher(code, fmt, send, write, close, audience)
+        latest = self._latest.get(code) if self._current() else None
         # Registered before the read, so no change committed after the read can be missed.
         self._watchers.setdefault(code, set()).add(watcher)
-        try:
-            snapshot = await self._load_once(code)
-        except BaseException:
-            self.unwatch(watcher)
-            raise
-        latest = self._latest.get(code)
-        if latest is None or snapshot.version > latest.version:
-            self._latest[code] = latest = snapshot
+        if latest is None:
+            try:
+                snapshot = await self._load_once(code)
+            except BaseException:
+                self.unwatch(watcher)
+                raise
+            latest = self._latest.get(code)
+            if latest is None or snapshot.version > latest.version:
+                self._latest[code] = latest = snapshot
         await self.arrange(latest, [watcher])
         await self._send_slowly(watcher, latest.version, self._renderers[watcher.format](latest))
         return watcher

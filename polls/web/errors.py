@@ -11,16 +11,15 @@ which the pages' hx-ws reconnects after. Anything else unexpected is a bug: 500,
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import asyncpg
 from sanic import Request
 from sanic.exceptions import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SanicException
-from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
 from polls.errors import N_, Phrase, PollsError, Unavailable
 from polls.web import App
+from polls.web.pushsocket import WebsocketRequired
 from polls.web.render import Templates
 
 log = logging.getLogger("polls.web")
@@ -53,9 +52,6 @@ _NOT_FAULTS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirect
 # asyncpg's InterfaceError itself means a closed connection; its subclasses (DataError,
 # ClientConfigurationError, ...) are mistakes of ours and stay 500.
 _CONNECTION_CLOSED = asyncpg.InterfaceError
-
-CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_INTERNAL_ERROR = 1011
 
 
 def wants_json(request: Request) -> bool:
@@ -92,18 +88,6 @@ def _answer(status: int, code: str, message: Phrase) -> PollsError:
     return error
 
 
-class SocketErrorHandler(ErrorHandler):
-    """Sanic's error handler, but a websocket handler that meets a fault logs a warning, not a traceback
-    (Sanic logs a failed websocket handler through `log`; an HTTP error goes through `describe`)."""
-
-    @staticmethod
-    def log(request: Request, exception: Exception) -> None:
-        if is_fault(exception):
-            log.warning("websocket %s: a dependency failed: %r", request.path, exception)
-        else:
-            ErrorHandler.log(request, exception)
-
-
 def setup_errors(app: App, templates: Templates) -> None:
     def render_error(request: Request, exception: Exception) -> HTTPResponse:
         error = describe(exception)
@@ -116,9 +100,10 @@ def setup_errors(app: App, templates: Templates) -> None:
             )
         if isinstance(exception, MethodNotAllowed):
             response.headers.update(exception.headers)
+        elif isinstance(exception, WebsocketRequired):
+            response.headers.update({"Upgrade": "websocket", "Sec-WebSocket-Version": "13"})
         return response
 
-    app.error_handler = SocketErrorHandler()
     app.error_handler.add(Exception, render_error)
 
     @app.on_response
@@ -126,12 +111,3 @@ def setup_errors(app: App, templates: Templates) -> None:
         # Every 503 (a fault, or /healthz of a replica that is stopping or cut off) says when to try again.
         if response.status == 503 and "Retry-After" not in response.headers:
             response.headers["Retry-After"] = str(Unavailable.retry_after)
-
-    @app.signal("websocket.handler.exception")
-    async def close_for_a_retry(request: Request, websocket: Any, exception: Exception) -> None:
-        # Sanic would close with 1000 (normal closure), after which a page's hx-ws never reconnects: a
-        # screen that connected during a database restart would stay dark for good.
-        if is_fault(exception):
-            await websocket.close(CLOSE_TRY_AGAIN_LATER, "service briefly unavailable")
-        else:
-            await websocket.close(CLOSE_INTERNAL_ERROR, "internal error")

@@ -18,7 +18,7 @@ from polls.qa_service import QaService
 from polls.web import schema
 from polls.web.api import bearer_token, json_body, once_per_key
 from polls.web.idempotency import Idempotency
-from polls.web.live import serve_live
+from polls.web.live import live_route, serve_live
 
 qa_api = Blueprint("qa_api", url_prefix="/api/events")
 
@@ -136,7 +136,7 @@ async def moderate(
     return await once(request, act)
 
 
-@qa_api.websocket("/<code:str>/qa/live")
-async def live(request: Request, ws: Any, code: str, qa_hub: QaHub) -> None:
+@live_route(qa_api, "/<code:str>/qa/live")
+async def live(request: Request, code: str, qa_hub: QaHub) -> None:
     """The audience's Q&A board as JSON: at once, then after each change (coalesced)"""
-    await serve_live(ws, code, "json", qa_hub, EventNotFound)
+    await serve_live(request, code, "json", qa_hub, EventNotFound)

@@ -7,13 +7,11 @@ buttons again after each push."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from polls.domain import code_or_not_found
-from polls.errors import Conflict, EventNotFound, Forbidden, InvalidInput
+from polls.errors import Conflict, EventNotFound, InvalidInput
 from polls.event_service import EventService
 from polls.qa import QaSettings, parse_action, parse_order, parse_question_id, parse_text, parse_up
 from polls.qa_live import QaHub
@@ -23,12 +21,11 @@ from polls.web.errors import wants_json
 from polls.web.event_pages import is_htmx
 from polls.web.forms import Form
 from polls.web.idempotency import Idempotency
-from polls.web.live import serve_live
+from polls.web.live import live_route, serve_live
 from polls.web.pages import VOTER_COOKIE, keep_voter, phone_page, voter_of
 from polls.web.qa_render import CONTROL_FRAGMENT, qa_context
 from polls.web.render import Templates, url
-from polls.web.security import admin_token
-from polls.web.ws import language
+from polls.web.ws import language, presenter
 
 qa_pages = Blueprint("qa_pages")
 
@@ -128,29 +125,27 @@ async def control_action(
     return await once(request, act)
 
 
-@qa_pages.websocket("/e/<code:str>/qa/live")
-async def participant_board(request: Request, ws: Any, code: str, qa_hub: QaHub, voter_ids: VoterIds) -> None:
+@live_route(qa_pages, "/e/<code:str>/qa/live")
+async def participant_board(request: Request, code: str, qa_hub: QaHub, voter_ids: VoterIds) -> None:
     """The phones' Q&A region, pushed on every change: shown questions only, in the phone's order"""
     fmt = f"participant-{parse_order(request.args.get('order'))}:{language(request)}"
     cookie = request.cookies.get(VOTER_COOKIE)
     await serve_live(
-        ws, code, fmt, qa_hub, EventNotFound, audience=cookie if voter_ids.issued(cookie) else None
+        request, code, fmt, qa_hub, EventNotFound, audience=cookie if voter_ids.issued(cookie) else None
     )
 
 
-@qa_pages.websocket("/e/<code:str>/present/qa/live")
-async def projection_board(request: Request, ws: Any, code: str, qa_hub: QaHub) -> None:
+@live_route(qa_pages, "/e/<code:str>/present/qa/live")
+async def projection_board(request: Request, code: str, qa_hub: QaHub) -> None:
     """The projection's Q&A region, pushed on every change: the pinned question large, then the top ones"""
     fmt = f"present-{parse_order(request.args.get('order'))}:{language(request)}"
-    await serve_live(ws, code, fmt, qa_hub, EventNotFound)
+    await serve_live(request, code, fmt, qa_hub, EventNotFound)
 
 
-@qa_pages.websocket("/e/<code:str>/control/qa/live")
-async def control_board(request: Request, ws: Any, code: str, qa_hub: QaHub, events: EventService) -> None:
+@live_route(qa_pages, "/e/<code:str>/control/qa/live")
+async def control_board(request: Request, code: str, qa_hub: QaHub, events: EventService) -> None:
     """The control view's Q&A region with the queue and the hidden questions: only with the admin token"""
-    try:
-        await events.authorise(code, admin_token(request, code) or request.args.get("token"))
-    except (Forbidden, EventNotFound):
-        await ws.close(code=4403, reason="admin token required")
-        return
-    await serve_live(ws, code, f"control:{language(request)}", qa_hub, EventNotFound)
+    fmt = f"control:{language(request)}"
+    await serve_live(
+        request, code, fmt, qa_hub, EventNotFound, authorise=presenter(request, events.authorise)
+    )
