@@ -1,8 +1,8 @@
 """scripts/bench SECTION... [--quick] [--keep-web1]: benchmark the running native stack.
 
-Sections: throughput, kinds, latency, capacity, memory, failover, or all (memory first, on a restarted web-1;
-failover last, as it kills and restarts web-1). Prints a table, writes bench/results/<UTC>.json
-and latest.json, and plots bench/results/latency.png when latency or capacity ran.
+Sections: throughput, kinds, latency, capacity, memory, storm, stadium, failover, or all (memory first, on a
+restarted web-1; failover last, as it kills and restarts web-1). Prints a table, writes
+bench/results/<UTC>.json and latest.json, and plots bench/results/latency.png when latency or capacity ran.
 """
 
 from __future__ import annotations
@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from bench import api, env, report, targets
-from bench.sections import capacity, failover, kinds, latency, memory, throughput
+from bench.sections import capacity, failover, kinds, latency, memory, stadium, storm, throughput
 from bench.settings import FULL, HOST, QUICK, RESULTS_DIR, Sizes, Stack
 
-ORDER = ("memory", "throughput", "kinds", "latency", "capacity", "failover")
-DIRECT = {"latency", "capacity", "memory"}  # sections that connect to the replicas themselves
+ORDER = ("memory", "storm", "throughput", "kinds", "latency", "capacity", "stadium", "failover")
+DIRECT = {
+    "latency",
+    "capacity",
+    "memory",
+    "storm",
+    "stadium",
+}  # sections that connect to the replicas themselves
 
 Runner = Callable[[Stack, Sizes, Path, argparse.Namespace], dict[str, Any]]
 RUNNERS: dict[str, Runner] = {
@@ -33,6 +39,8 @@ RUNNERS: dict[str, Runner] = {
     "memory": lambda stack, sizes, work, args: memory.run(
         stack, sizes.memory_subscribers, work, fresh=not args.keep_web1
     ),
+    "storm": lambda stack, sizes, work, args: storm.run(stack, sizes.storm_subscribers),
+    "stadium": lambda stack, sizes, work, args: stadium.run(stack, sizes, work),
     "failover": lambda stack, sizes, work, args: failover.run(stack, sizes, work),
 }
 
@@ -46,7 +54,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         nargs="+",
         choices=[*ORDER, "all"],
         metavar="SECTION",
-        help="throughput, kinds, latency, capacity, memory, failover or all",
+        help="memory, storm, throughput, kinds, latency, capacity, stadium, failover or all",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a short smoke run of each section (~1 min for all)"

@@ -70,6 +70,18 @@ def create_event(base: str, title: str, questions: list[dict[str, Any]]) -> dict
     return dict(_call(f"{base}/api/events", {"title": title, "questions": questions}))
 
 
+def set_live(base: str, event: dict[str, Any], question: str) -> None:
+    """Make one of the event's questions the live one (and open it), as its presenter does."""
+    request = urllib.request.Request(
+        f"{base}/api/events/{event['code']}/live",
+        data=json.dumps({"question": question}).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {event['admin_token']}"},
+    )
+    with urllib.request.urlopen(request, timeout=30.0) as response:
+        response.read()
+
+
 def results(base: str, code: str) -> dict[str, Any]:
     return dict(_call(f"{base}/api/polls/{code}/results"))
 

@@ -10,6 +10,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from bench.stats import summary_ms
 from bench.subscribers import WorkerSpec, worker_main
 
 
@@ -53,7 +54,11 @@ class Fleet:
         for reply in replies:
             for kind, n in reply["connect_errors"].items():
                 errors[kind] = errors.get(kind, 0) + n
+        upgraded = [t for r in replies for t in r["upgraded_after"]]
+        snapshots = [t for r in replies for t in r["snapshot_after"]]
         return {
+            "upgraded": summary_ms(upgraded),
+            "snapshot": summary_ms(snapshots),
             "connected": sum(r["connected"] for r in replies),
             "failed": sum(r["failed"] for r in replies),
             "connect_errors": errors,

@@ -141,6 +141,24 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
                 f"vote errors {p['votes']['failed_attempts']:,} "
                 f"{p['votes']['error_kinds'] or ''}{_downs(p)}"
             )
+    elif name == "stadium":
+        lat, sw, v = r["latency"], r["before_votes"], r["votes"]
+        lines.append(
+            f"  {r['connect']['connected']:,} of {r['subscribers']:,} phones on {r['path']} "
+            f"(by replica {r['watchers_by_replica']}), connected in {r['connect']['connect_seconds']} s"
+        )
+        lines.append(
+            f"  question switch: answered in {sw['switch_answered_ms']} ms; new region on every phone: p50 "
+            f"{_fmt(sw['switched']['p50_ms'])} ms, p99 {_fmt(sw['switched']['p99_ms'])} ms, max "
+            f"{_fmt(sw['switched']['max_ms'])} ms; not switched {sw['not_switched']:,}"
+        )
+        lines.append(
+            f"  votes {v['target_rate']:.0f}/s (acked {_fmt(v['acked_rate'])}/s, "
+            f"failed {v['failed_attempts']}): vote-to-screen p50 {_fmt(lat['p50_ms'])} ms, "
+            f"p99 {_fmt(lat['p99_ms'])} ms, within 500 ms "
+            f"{lat['within_500ms']:.1%}, never {lat['never_delivered']:,}"
+        )
+        lines.append(f"  CPU during the votes: {_cpu(r['cpu_percent'])}")
     elif name == "memory":
         rss = r["rss_kib"]
         lines.append(
@@ -148,6 +166,15 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
             f"{r['watchers_added']:,} idle subscribers = {r['kib_per_subscriber']} KiB each; "
             f"{rss['after_closing']:,} KiB after closing them; web-1 up {r['web1_uptime_s']} s"
         )
+    elif name == "storm":
+        c = r["connect"]
+        pinned = "web-1 on CPU 0, the harness on CPU 1" if r["pinned"] else "not pinned (one CPU)"
+        lines.append(
+            f"  {r['subscribers']:,} sockets at once to web-1 ({pinned}): all upgraded after "
+            f"{r['all_upgraded_s']} s (p50 {c['upgraded']['p50_ms']:.0f} ms), all with their snapshot after "
+            f"{r['all_current_s']} s; failed {c['failed']}"
+        )
+        lines.append(f"  CPU during the storm: {_cpu(r['cpu_percent'])}")
     elif name == "failover":
         s, v, d, c = r["screens"], r["votes"], r["database"], r["counters"]
         lines.append(

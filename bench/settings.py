@@ -60,6 +60,9 @@ class Sizes:
     capacity_per_replica: tuple[int, ...]
     capacity_seconds: float
     memory_subscribers: int
+    storm_subscribers: int
+    stadium_subscribers: int
+    stadium_seconds: float
     failover_subscribers: int
     failover_seconds: float
 
@@ -72,6 +75,9 @@ FULL = Sizes(
     capacity_per_replica=(2_000, 5_000, 10_000),
     capacity_seconds=10.0,
     memory_subscribers=5_000,
+    storm_subscribers=2_000,
+    stadium_subscribers=20_000,
+    stadium_seconds=10.0,
     failover_subscribers=2_000,
     failover_seconds=12.0,
 )
@@ -84,6 +90,9 @@ QUICK = Sizes(
     capacity_per_replica=(1_000,),
     capacity_seconds=3.0,
     memory_subscribers=1_000,
+    storm_subscribers=500,
+    stadium_subscribers=2_000,
+    stadium_seconds=4.0,
     failover_subscribers=300,
     failover_seconds=6.0,
 )

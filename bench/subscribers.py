@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import random
 import resource
 import time
@@ -38,6 +39,8 @@ class WorkerSpec:
     connect_timeout: float = 30.0
     ready_timeout: float = 180.0
     seed: int = 1
+    start_at: float = 0.0  # time.time() at which to start connecting (0: at once): processes start together
+    cpus: tuple[int, ...] = ()  # the CPUs this process may run on (empty: any), as taskset pins them
 
 
 class Reconnecting:
@@ -139,6 +142,8 @@ class Worker:
             return None
 
     async def connect(self) -> dict[str, Any]:
+        if self.spec.start_at:
+            await asyncio.sleep(max(0.0, self.spec.start_at - time.time()))
         start = time.monotonic()
         if self.spec.reconnect:
             rng = random.Random(self.spec.seed)
@@ -159,11 +164,15 @@ class Worker:
             except TimeoutError:
                 self.fixed = []
             connected = sum(1 for s in self.fixed if s is not None)
+        opened = [s for s in self.fixed if s is not None and s.times]
         return {
             "connected": connected,
             "failed": len(self.spec.ports) - connected,
             "connect_errors": self.connect_errors,
             "seconds": round(time.monotonic() - start, 2),
+            # Since this process began connecting: each socket's 101, and its first message (the snapshot).
+            "upgraded_after": [s.upgraded_at - start for s in opened],
+            "snapshot_after": [s.times[0] - start for s in opened],
         }
 
     def status(self) -> dict[str, Any]:
@@ -200,6 +209,16 @@ class Worker:
             "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "loop_lag": summary_ms(self.lags),
         }
+
+    def first_after(self, t: float) -> dict[str, Any]:
+        """For every open subscriber, how long after `t` (time.monotonic(), the same clock in every process)
+        its first message after `t` arrived; NaN for those that got none yet."""
+        delays = []
+        for subscriber in self._subscribers():
+            times = np.frombuffer(subscriber.times, dtype=np.float64)
+            later = times[times > t]
+            delays.append(float(later[0] - t) if later.size else math.nan)
+        return {"delays": delays}
 
     def collect(self, votes_path: str | None) -> dict[str, Any]:
         out = self._since_start()
@@ -240,6 +259,8 @@ class Worker:
                 self.pipe.send(self.start())
             elif command == "stop_clock":
                 self.pipe.send(self.stop_clock())
+            elif command == "first_after":
+                self.pipe.send(self.first_after(message["t"]))
             elif command == "collect":
                 self.pipe.send(self.collect(message.get("votes")))
             elif command == "stop":
@@ -276,6 +297,8 @@ def latency_histograms(subscribers: list[Subscriber], votes_path: str) -> tuple[
 
 def worker_main(pipe: Connection, spec: WorkerSpec) -> None:
     """The entry point of a subscriber process (multiprocessing, spawn)."""
+    if spec.cpus:
+        os.sched_setaffinity(0, spec.cpus)
     run_loop(Worker(pipe, spec).main())
 
 

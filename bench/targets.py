@@ -58,6 +58,18 @@ def _memory(m: dict[str, Any]) -> tuple[str, bool]:
     return f"{m['kib_per_subscriber']:.1f} KiB", m["kib_per_subscriber"] <= 16
 
 
+def _storm(s: dict[str, Any]) -> tuple[str, bool]:
+    n, seconds = s["subscribers"], s["all_upgraded_s"]
+    ok = n >= 2_000 and s["connect"]["failed"] == 0 and s["pinned"] is not None and seconds < 1
+    return f"{n:,} in {seconds} s", ok
+
+
+def _stadium(s: dict[str, Any]) -> tuple[str, bool]:
+    p99 = s["latency"]["p99_ms"]
+    ok = _number(p99) and p99 < 500 and s["connect"]["failed"] == 0 and s["subscribers"] >= 20_000
+    return _ms(p99), ok
+
+
 def _current(f: dict[str, Any]) -> tuple[str, bool]:
     if not f.get("valid", True):
         return "invalid: unsteady before the kill", False
@@ -83,6 +95,8 @@ TARGETS: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[str, bool]]]
     ("latency", "vote-to-screen p99, 10,000 subscribers, 1,000 votes/s", "< 500 ms", _point(10_000, 500)),
     ("capacity", "subscribers per replica, 95 % within 500 ms", "≥ 10,000", _capacity),
     ("memory", "memory per idle subscriber (web-1 VmRSS)", "≤ 16 KiB", _memory),
+    ("storm", "connect storm of 2,000 sockets on one core, all accepted", "< 1 s", _storm),
+    ("stadium", "stadium: vote-to-screen p99, 20,000 phones, 2,000 votes/s", "< 500 ms", _stadium),
     ("failover", "failover: 99 % of web-1's screens current", "≤ 2 s", _current),
     ("failover", "failover: votes lost / duplicated / client-visible errors", "0 / 0 / 0", _losses),
 ]

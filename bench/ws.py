@@ -22,7 +22,8 @@ from array import array
 
 from bench import rxtime
 
-VERSION = re.compile(rb'"version":\s*(\d+)')
+# A JSON message's "version", or the results' data-version in an HTML fragment (a page's live region).
+VERSION = re.compile(rb'(?:"version":\s*|data-version=")(\d+)')
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
 

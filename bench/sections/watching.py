@@ -8,7 +8,9 @@ minus the time the voter got the vote's acknowledgement.
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,20 @@ class Point:
     rate: float
     seconds: float
     grace: float  # after the last vote, how long subscribers may take to show it
+    harness_cpus: tuple[int, ...] = ()  # where the subscriber and voter processes run (empty: anywhere)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What the subscribers watch (a live URL's path) and the poll or event question the votes go to."""
+
+    path: str
+    poll: api.PollRef
+
+
+def poll_topic(stack: Stack, point: Point) -> Topic:
+    poll = api.create_poll(stack.url, f"{point.subscribers} watching at {point.rate:.0f} votes/s")
+    return Topic(f"/api/polls/{poll.code}/live", poll)
 
 
 def server_pids(stack: Stack) -> dict[str, int]:
@@ -71,13 +87,23 @@ def measure_all(
     return results
 
 
-def measure(stack: Stack, point: Point, workdir: Path) -> dict[str, Any]:
-    poll = api.create_poll(stack.url, f"{point.subscribers} watching at {point.rate:.0f} votes/s")
+def measure(
+    stack: Stack,
+    point: Point,
+    workdir: Path,
+    topic: Topic | None = None,
+    before_votes: Callable[[Fleet], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`topic`: a poll's JSON results unless given; `before_votes`: a step once every subscriber is
+    connected (e.g. a question switch), whose figures are reported under its name."""
+    topic = topic or poll_topic(stack, point)
+    poll = topic.poll
     ports = [stack.replica_port(name) for name in point.replicas]
     spec = WorkerSpec(
         host=HOST,
         ports=tuple(ports[i % len(ports)] for i in range(point.subscribers)),
-        path=f"/api/polls/{poll.code}/live",
+        path=topic.path,
+        cpus=point.harness_cpus,
     )
     processes = processes_for(point.subscribers)
     out: dict[str, Any] = {
@@ -85,6 +111,8 @@ def measure(stack: Stack, point: Point, workdir: Path) -> dict[str, Any]:
         "replicas": list(point.replicas),
         "subscriber_processes": processes,
         "poll": poll.code,
+        "path": topic.path,
+        "harness_cpus": list(point.harness_cpus),
     }
     with Fleet(spec, processes) as fleet:
         out["connect"] = fleet.ready(timeout=300.0)
@@ -92,6 +120,8 @@ def measure(stack: Stack, point: Point, workdir: Path) -> dict[str, Any]:
             name: api.healthz(f"http://{HOST}:{stack.replica_port(name)}")["watchers"]
             for name in point.replicas
         }
+        if before_votes is not None:
+            out["before_votes"] = before_votes(fleet)
         meter = CpuMeter.of(server_pids(stack))
         fleet.ask("start")
         meter.start()
@@ -111,6 +141,8 @@ def measure(stack: Stack, point: Point, workdir: Path) -> dict[str, Any]:
             ),
             workdir,
         )
+        if point.harness_cpus:
+            os.sched_setaffinity(voter.popen.pid, point.harness_cpus)
         try:
             votes, _ = voter.wait()
         finally:
