@@ -321,6 +321,7 @@ def create_app(config: Config | None = None) -> App:
     )
     for dependency in (*dependencies, voter_ids):
         app.ext.dependency(dependency)
+    app.ctx.polls = service  # the vote route's, which skips injection (polls.web.api.cast_vote)
 
     app.blueprint([api, events_api, qa_api, pages, event_pages, qa_pages, quiz, sockets, health])
     templates.use_routes(app.url_for)
