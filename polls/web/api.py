@@ -124,7 +124,8 @@ async def cast_vote(request: Request, code: str) -> HTTPResponse:
     polls: PollService = request.app.ctx.polls
     poll = await polls.ballot_poll(code)
     version = await polls.cast_ballot(poll, parse_ballot(poll, json_body(request)))
-    return json({"accepted": True, "version": version})
+    # The bytes json() would make, without its encoder: the answer's shape is fixed, only the version varies.
+    return HTTPResponse(b'{"accepted":true,"version":%d}' % version, content_type="application/json")
 
 
 @api.get("/polls/<code:str>/results")
