@@ -31,6 +31,13 @@ class _Unit:
 _unit: ContextVar[_Unit | None] = ContextVar("polls_unit_of_work", default=None)
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset of a connection it takes back. asyncpg's own rolls back an open transaction (it
+    still does, before this) and then runs a query that releases advisory locks, closes cursors, unlistens
+    and resets settings: a round trip on every release, the vote's included. The replica leaves none of
+    those behind (no SET, LISTEN or cursor; the migrations' advisory lock is released where it is taken)."""
+
+
 class Database:
     def __init__(self, dsn: str, max_size: int = 10) -> None:
         self.dsn = dsn
@@ -52,7 +59,7 @@ class Database:
         for attempt in range(1, attempts + 1):
             try:
                 self._pool = await asyncpg.create_pool(
-                    self.dsn, min_size=1, max_size=self.max_size, command_timeout=10
+                    self.dsn, min_size=1, max_size=self.max_size, command_timeout=10, reset=_keep_session
                 )
                 return
             except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
