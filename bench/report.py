@@ -159,6 +159,8 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
             f"{lat['within_500ms']:.1%}, never {lat['never_delivered']:,}"
         )
         lines.append(f"  CPU during the votes: {_cpu(r['cpu_percent'])}")
+        ran_out = "the harness ran out first" if r["harness_ran_out"] else "the harness kept up"
+        lines.append(f"  subscriber processes on CPU 1: {r['harness_cpu_percent']:.0f}% in all: {ran_out}")
     elif name == "memory":
         rss = r["rss_kib"]
         lines.append(

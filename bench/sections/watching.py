@@ -35,7 +35,8 @@ class Point:
     rate: float
     seconds: float
     grace: float  # after the last vote, how long subscribers may take to show it
-    harness_cpus: tuple[int, ...] = ()  # where the subscriber and voter processes run (empty: anywhere)
+    harness_cpus: tuple[int, ...] = ()  # where the subscriber processes run (empty: anywhere)
+    voter_cpus: tuple[int, ...] = ()  # where the voter runs (empty: anywhere)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def measure(
         "subscriber_processes": processes,
         "poll": poll.code,
         "path": topic.path,
-        "harness_cpus": list(point.harness_cpus),
+        "harness_cpus": {"subscribers": list(point.harness_cpus), "voter": list(point.voter_cpus)},
     }
     with Fleet(spec, processes) as fleet:
         out["connect"] = fleet.ready(timeout=300.0)
@@ -141,8 +142,8 @@ def measure(
             ),
             workdir,
         )
-        if point.harness_cpus:
-            os.sched_setaffinity(voter.popen.pid, point.harness_cpus)
+        if point.voter_cpus:
+            os.sched_setaffinity(voter.popen.pid, point.voter_cpus)
         try:
             votes, _ = voter.wait()
         finally:
