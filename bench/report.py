@@ -160,7 +160,10 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
         )
         lines.append(f"  CPU during the votes: {_cpu(r['cpu_percent'])}")
         ran_out = "the harness ran out first" if r["harness_ran_out"] else "the harness kept up"
-        lines.append(f"  subscriber processes on CPU 1: {r['harness_cpu_percent']:.0f}% in all: {ran_out}")
+        lines.append(
+            f"  subscriber processes on CPU 1: {r['harness_cpu_percent']:.0f}% in all, loop lag p99 "
+            f"{_fmt(r['harness_loop_lag_p99_ms'])} ms: {ran_out}"
+        )
     elif name == "memory":
         rss = r["rss_kib"]
         lines.append(

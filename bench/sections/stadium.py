@@ -29,6 +29,7 @@ from bench.stats import summary_ms
 
 HARNESS_CPU = 1
 RATE = 2_000.0
+MAX_HARNESS_LAG_MS = 100.0
 OPTIONS = ["Home", "Away", "Draw", "Extra time"]
 
 
@@ -78,8 +79,10 @@ def run(stack: Stack, sizes: Sizes, workdir: Path) -> dict[str, Any]:
     result["event"] = event["code"]
     if "cpu_percent" in result:
         harness = sum(v for k, v in result["cpu_percent"].items() if k.startswith("subscribers"))
-        # Pinned to one CPU, the subscriber processes cannot use more than 100 % between them: near that,
-        # the harness ran out before the stack, and its late reads hold the sockets' updates back.
+        lag = max(x["p99_ms"] for x in result["client_loop_lag_ms"].values())
+        # A subscriber process whose loop wakes up late reads late, and its sockets' unread updates hold the
+        # replica's writes back: the harness, not the stack, then sets the figures.
         result["harness_cpu_percent"] = round(harness, 1)
-        result["harness_ran_out"] = harness >= 90.0 * len(point.harness_cpus)
+        result["harness_loop_lag_p99_ms"] = lag
+        result["harness_ran_out"] = harness >= 90.0 * len(point.harness_cpus) or lag > MAX_HARNESS_LAG_MS
     return result
