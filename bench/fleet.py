@@ -24,6 +24,24 @@ def spread(ports: Sequence[int], processes: int) -> list[tuple[int, ...]]:
     return [tuple(ports[i::processes]) for i in range(processes)]
 
 
+def merge_ready(replies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The processes' connect reports as one."""
+    errors: dict[str, int] = {}
+    for reply in replies:
+        for kind, n in reply["connect_errors"].items():
+            errors[kind] = errors.get(kind, 0) + n
+    upgraded = [t for r in replies for t in r["upgraded_after"]]
+    snapshots = [t for r in replies for t in r["snapshot_after"]]
+    return {
+        "upgraded": summary_ms(upgraded),
+        "snapshot": summary_ms(snapshots),
+        "connected": sum(r["connected"] for r in replies),
+        "failed": sum(r["failed"] for r in replies),
+        "connect_errors": errors,
+        "connect_seconds": max(r["seconds"] for r in replies),
+    }
+
+
 class Fleet:
     def __init__(self, spec: WorkerSpec, processes: int) -> None:
         context = multiprocessing.get_context("spawn")
@@ -49,21 +67,7 @@ class Fleet:
     def ready(self, timeout: float) -> dict[str, Any]:
         """Wait until every process has connected its subscribers (or given up on some)."""
         deadline = time.monotonic() + timeout
-        replies = [self._receive(pipe, deadline) for _, pipe in self.workers]
-        errors: dict[str, int] = {}
-        for reply in replies:
-            for kind, n in reply["connect_errors"].items():
-                errors[kind] = errors.get(kind, 0) + n
-        upgraded = [t for r in replies for t in r["upgraded_after"]]
-        snapshots = [t for r in replies for t in r["snapshot_after"]]
-        return {
-            "upgraded": summary_ms(upgraded),
-            "snapshot": summary_ms(snapshots),
-            "connected": sum(r["connected"] for r in replies),
-            "failed": sum(r["failed"] for r in replies),
-            "connect_errors": errors,
-            "connect_seconds": max(r["seconds"] for r in replies),
-        }
+        return merge_ready([self._receive(pipe, deadline) for _, pipe in self.workers])
 
     def ask(self, cmd: str, timeout: float = 60.0, **args: Any) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout

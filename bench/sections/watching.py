@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import api
+from bench.compiled import CompiledFleet
 from bench.fleet import Fleet, processes_for
 from bench.procs import CpuMeter, with_clients
 from bench.settings import HOST, Stack
@@ -37,6 +38,7 @@ class Point:
     grace: float  # after the last vote, how long subscribers may take to show it
     harness_cpus: tuple[int, ...] = ()  # where the subscriber processes run (empty: anywhere)
     voter_cpus: tuple[int, ...] = ()  # where the voter runs (empty: anywhere)
+    compiled: bool = False  # subscribers from the C client (bench/wsclient.c) instead of Python's
 
 
 @dataclass(frozen=True)
@@ -106,16 +108,18 @@ def measure(
         path=topic.path,
         cpus=point.harness_cpus,
     )
-    processes = processes_for(point.subscribers)
+    processes = processes_for(point.subscribers, 10_000 if point.compiled else 2_500)
+    fleet_class = CompiledFleet if point.compiled else Fleet
     out: dict[str, Any] = {
         "subscribers": point.subscribers,
         "replicas": list(point.replicas),
         "subscriber_processes": processes,
+        "subscriber_client": "C (bench/wsclient.c)" if point.compiled else "Python (bench/ws.py)",
         "poll": poll.code,
         "path": topic.path,
         "harness_cpus": {"subscribers": list(point.harness_cpus), "voter": list(point.voter_cpus)},
     }
-    with Fleet(spec, processes) as fleet:
+    with fleet_class(spec, processes) as fleet:
         out["connect"] = fleet.ready(timeout=300.0)
         out["watchers_by_replica"] = {
             name: api.healthz(f"http://{HOST}:{stack.replica_port(name)}")["watchers"]
