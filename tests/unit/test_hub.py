@@ -94,6 +94,30 @@ async def test_a_new_watcher_gets_the_current_snapshot_at_once():
     assert socket.received == [3]
 
 
+async def test_a_socket_joining_a_watched_poll_gets_the_replicas_copy_while_the_bus_brings_every_change():
+    db = Database(results(1))
+    hub = make_hub(db, current=lambda: True)
+    first, joining = Socket(), Socket()
+    await hub.watch("ABCDEF", "json", first.send)
+    await delivered(hub, results(4))  # the bus brought version 4; the database is not read for it
+    await hub.watch("ABCDEF", "json", joining.send)
+    assert joining.received == [4]
+    assert db.reads == 1
+
+
+async def test_while_the_bus_is_down_a_joining_socket_is_sent_what_the_database_holds():
+    db = Database(results(1))
+    connected = True
+    hub = make_hub(db, current=lambda: connected)
+    await hub.watch("ABCDEF", "json", Socket().send)
+    connected = False
+    db.snapshots["ABCDEF"] = results(6)  # committed elsewhere while no change came over the bus
+    joining = Socket()
+    await hub.watch("ABCDEF", "json", joining.send)
+    assert joining.received == [6]
+    assert db.reads == 2
+
+
 async def test_every_watcher_of_the_poll_gets_each_newer_version_and_no_other_poll_does():
     db = Database(results(1), results(1, code="OTHERS"))
     hub = make_hub(db)
