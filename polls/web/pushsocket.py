@@ -68,8 +68,7 @@ def accept_key(request: Request) -> str:
     except ValueError:
         valid_key = False
     if (
-        request.method != "GET"
-        or headers.get("upgrade", "").lower() != "websocket"
+        headers.get("upgrade", "").lower() != "websocket"
         or "upgrade" not in connection
         or headers.get("sec-websocket-version") != "13"
         or not valid_key
