@@ -33,7 +33,6 @@ MAX_INTERVAL = 0.25
 
 Send = Callable[[str], Awaitable[None]]
 Write = Callable[[bytes], bool]  # writes a whole frame now if the socket can take it; False if it cannot
-Close = Callable[[int, str], Awaitable[None]]
 Snapshot = Results | EventView | QaBoard
 Render = Callable[[Any], str]
 Frame = Callable[[str], bytes]
@@ -57,7 +56,6 @@ class Watcher:
 
     __slots__ = (
         "audience",
-        "close",
         "closed",
         "code",
         "format",
@@ -74,7 +72,6 @@ class Watcher:
         fmt: str,
         send: Send,
         write: Write | None = None,
-        close: Close | None = None,
         audience: str | None = None,
     ) -> None:
         self.code = code
@@ -82,7 +79,6 @@ class Watcher:
         self.audience = audience  # who watches (a voter id), where the payload may depend on it
         self.send = send
         self.write = write
-        self.close = close
         self.version: Any = None  # highest version written, sent or pending (None: nothing yet)
         self.pending: str | None = None
         self.sending = False
@@ -138,7 +134,6 @@ class Hub:
         fmt: str,
         send: Send,
         write: Write | None = None,
-        close: Close | None = None,
         audience: str | None = None,
     ) -> Watcher:
         """Register a socket and send it a full snapshot: the one this replica holds for the topic while its
@@ -148,7 +143,7 @@ class Hub:
         already: a reconnect storm then costs no database read at all."""
         if fmt not in self._renderers:
             raise ValueError(f"unknown format {fmt!r}")
-        watcher = Watcher(code, fmt, send, write, close, audience)
+        watcher = Watcher(code, fmt, send, write, audience)
         latest = self._latest.get(code) if self._current() else None
         # Registered before the read, so no change committed after the read can be missed.
         self._watchers.setdefault(code, set()).add(watcher)
@@ -240,25 +235,6 @@ class Hub:
                 await self.deliver(await self._load(code))
             except Exception as exc:  # one poll's failure must not stop the others
                 log.warning("resync of %s failed: %s", code, exc)
-
-    async def close_all(self, code: int = 1012, reason: str = "service restart") -> None:
-        """Close every local socket with a code that tells clients to reconnect (to another replica).
-
-        Sanic's own shutdown would close them with 1000 (normal closure), after which browsers' hx-ws
-        connections, rightly, do not reconnect.
-        """
-        watchers = [w for ws in self._watchers.values() for w in ws if w.close is not None]
-        await asyncio.gather(*(self._close(w, code, reason) for w in watchers), return_exceptions=True)
-
-    async def _close(self, watcher: Watcher, code: int, reason: str) -> None:
-        """Close one socket, giving up after the send timeout: a close waits for the socket's pending writes,
-        and one whose peer stopped reading would otherwise hold the replica's shutdown forever."""
-        assert watcher.close is not None
-        try:
-            async with asyncio.timeout(self._send_timeout):
-                await watcher.close(code, reason)
-        except TimeoutError:
-            log.info("a socket of %s did not take its close within %.0f s", watcher.code, self._send_timeout)
 
     def _push_held(self, code: str) -> None:
         self._held.pop(code, None)

@@ -62,7 +62,7 @@ async def serve_live(
         code = code_or_not_found(raw_code, not_found)
         if admit is not None:
             await admit(code)
-        watcher = await hub.watch(code, fmt, socket.send, socket.write, socket.close, audience)
+        watcher = await hub.watch(code, fmt, socket.send, socket.write, audience)
     except not_found as exc:
         await socket.send(json.dumps({"type": "error", "error": exc.text(), "code": exc.code}))
         await socket.close(CLOSE_UNKNOWN_POLL, "unknown poll")

@@ -118,7 +118,11 @@ class PushSocket(asyncio.Protocol):
             raise
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Send a close frame and end the connection (the server closes TCP first, as RFC 6455 prefers)."""
+        """Send a close frame and end the connection (the server closes TCP first, as RFC 6455 prefers).
+        Never waits: the frame goes into the buffer, which the transport flushes before it closes."""
+        self.end(code, reason)
+
+    def end(self, code: int, reason: str = "") -> None:
         if self.closing:
             return
         self.closing = True
@@ -144,10 +148,10 @@ class PushSocket(asyncio.Protocol):
                     break
                 size, start = int.from_bytes(buffer[2:10]), 10
             if not buffer[1] & 0x80:
-                self._fail(1002, "client frames must be masked")
+                self.end(1002, "client frames must be masked")
                 return
             if size > MAX_MESSAGE:
-                self._fail(1009, "message too big")
+                self.end(1009, "message too big")
                 return
             end = start + 4 + size
             if length < end:
@@ -162,22 +166,11 @@ class PushSocket(asyncio.Protocol):
     def _control(self, opcode: int, payload: bytes) -> None:
         if opcode == Opcode.PING:
             self.transport.write(Frame(Opcode.PONG, payload).serialize(mask=False, extensions=[]))
-        elif opcode == Opcode.CLOSE:
-            code = int.from_bytes(payload[:2]) if len(payload) >= 2 else 1000
-            self.closing = True
-            self.transport.write(close_frame(code))
-            self.transport.close()
-
-    def _fail(self, code: int, reason: str) -> None:
-        self.closing = True
-        self.transport.write(close_frame(code, reason))
-        self.transport.close()
+        elif opcode == Opcode.CLOSE:  # echoed, as RFC 6455 asks
+            self.end(int.from_bytes(payload[:2]) if len(payload) >= 2 else 1000)
 
     def eof_received(self) -> bool:
         return False  # the client is gone: close our side too
-
-    def pause_writing(self) -> None:
-        pass  # send() checks the buffer's size itself
 
     def resume_writing(self) -> None:
         drained, self._drained = self._drained, None
@@ -203,9 +196,6 @@ class PushSockets:
         self._header = f"X-Instance: {instance}\r\n".encode()
         self.ping_interval = ping_interval
         self._sockets: set[PushSocket] = set()
-
-    def __len__(self) -> int:
-        return len(self._sockets)
 
     def take_over(self, request: Request, accept: str) -> PushSocket:
         """Answer the upgrade (101) and take the connection from Sanic's HTTP protocol. The handler that
@@ -249,10 +239,10 @@ class PushSockets:
             if cut:
                 log.info("cut %d websockets that did not answer a ping", cut)
 
-    async def close_all(self, code: int = 1012, reason: str = "service restart") -> None:
+    def close_all(self, code: int = 1012, reason: str = "service restart") -> None:
         """Tell every socket to reconnect elsewhere (1012: service restart; browsers' hx-ws reconnects)."""
         for socket in tuple(self._sockets):
-            await socket.close(code, reason)
+            socket.end(code, reason)
 
 
 def push_only(handler: Any) -> Any:

@@ -219,36 +219,6 @@ async def test_a_watcher_joining_after_a_newer_push_gets_the_newer_tally():
     assert late.received == [6]
 
 
-async def test_on_shutdown_every_socket_is_closed_with_a_code_that_asks_clients_to_reconnect():
-    hub = make_hub(Database(results(0), results(0, code="OTHERS")))
-    closes: list[tuple[int, str]] = []
-
-    async def close(code: int, reason: str) -> None:
-        closes.append((code, reason))
-
-    await hub.watch("ABCDEF", "json", Socket().send, close=close)
-    await hub.watch("OTHERS", "html", Socket().send, close=close)
-    await hub.close_all()
-    assert closes == [(1012, "service restart")] * 2
-
-
-async def test_a_socket_that_never_takes_its_close_does_not_hold_the_shutdown():
-    hub = make_hub(Database(results(0)))  # sends and closes time out after 0.5 s
-    closed: list[int] = []
-
-    async def stuck(code: int, reason: str) -> None:
-        await asyncio.Event().wait()  # a peer that stopped reading: the close frame never goes out
-
-    async def close(code: int, reason: str) -> None:
-        closed.append(code)
-
-    await hub.watch("ABCDEF", "json", Socket().send, close=stuck)
-    await hub.watch("ABCDEF", "json", Socket().send, close=close)
-    async with asyncio.timeout(5):
-        await hub.close_all()
-    assert closed == [1012]
-
-
 async def test_updates_are_coalesced_to_one_push_per_interval_and_the_newest_wins():
     hub = make_hub(Database(results(0)), interval=0.2)
     socket = Socket()
