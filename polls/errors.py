@@ -10,6 +10,7 @@ pybabel finds it (`-k NP_:1,2`) and the German catalog must translate it; a mess
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 
 
@@ -61,6 +62,7 @@ class PollsError(Exception):
     code = "bad_request"
     message: Phrase | Plural = N_("The request could not be handled.")
     quiet = True  # a person's mistake, not ours: not logged (Sanic's error handler reads this attribute)
+    headers: Mapping[str, str] = {}  # what the answer must carry besides (as Sanic's own errors have)
 
     def __init__(
         self,

@@ -19,7 +19,6 @@ from sanic.response import HTTPResponse, json
 
 from polls.errors import N_, Phrase, PollsError, Unavailable
 from polls.web import App
-from polls.web.pushsocket import WebsocketRequired
 from polls.web.render import Templates
 
 log = logging.getLogger("polls.web")
@@ -98,10 +97,8 @@ def setup_errors(app: App, templates: Templates) -> None:
             response = templates.respond(
                 request, "error.html", "_error.html", status=status, status_code=status, error=error
             )
-        if isinstance(exception, MethodNotAllowed):
+        if isinstance(exception, SanicException | PollsError):  # Allow of a 405, Upgrade of a 426
             response.headers.update(exception.headers)
-        elif isinstance(exception, WebsocketRequired):
-            response.headers.update({"Upgrade": "websocket", "Sec-WebSocket-Version": "13"})
         return response
 
     app.error_handler.add(Exception, render_error)

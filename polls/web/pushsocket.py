@@ -44,6 +44,7 @@ class WebsocketRequired(PollsError):
     status_code = 426
     code = "websocket_required"
     message = N_("This address is a live connection: open it as a websocket.")
+    headers = {"Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
 
 
 def text_frame(text: str) -> bytes:
