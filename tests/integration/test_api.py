@@ -149,6 +149,12 @@ def test_bad_requests_get_a_clear_json_error(client, method, path, body, status,
     assert "Traceback" not in response.text
 
 
+def test_a_wrong_method_is_told_the_right_one(client):
+    _, response = client.get("/api/polls")
+    assert response.status == 405
+    assert "POST" in response.headers["allow"]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
