@@ -50,6 +50,15 @@ def answer(client, question: str, voter: str, *options: int) -> Any:
     return response
 
 
+def play_and_reveal(client, event: dict, question: str, voter: str, option: int) -> None:
+    """The question live and started, one player's answer, then closed and revealed, as a presenter does."""
+    go_live(client, event, question)
+    act(client, event, question, "open")
+    answer(client, question, voter, option)
+    act(client, event, question, "close")
+    act(client, event, question, "reveal")
+
+
 @pytest.mark.parametrize(
     ("right", "seconds", "limit", "points"),
     [
@@ -201,11 +210,7 @@ def test_the_correct_answer_reaches_the_audience_only_after_closing_and_the_reve
 def test_a_presenter_only_quiz_question_shows_its_leaderboard_to_no_audience(client):
     event = new_event(client, "Pub quiz", [{**QUIZ, "visibility": "presenter"}])
     question = event["questions"][0]["code"]
-    go_live(client, event, question)
-    act(client, event, question, "open")
-    answer(client, question, "ann", 2)
-    act(client, event, question, "close")
-    act(client, event, question, "reveal")
+    play_and_reveal(client, event, question, "ann", 2)
     for page in (f"/e/{event['code']}", f"/e/{event['code']}/present"):
         _, response = client.get(page)
         assert "Leaderboard" not in response.text and "bar correct" not in response.text, page
@@ -237,11 +242,7 @@ def test_nicknames_are_unique_per_event_filtered_and_escaped(client):
     body = {"voter": named_voter(client, "carl"), "nickname": "Quizzy Two"}
     assert client.put(f"/api/events/{other['code']}/nickname", json=body)[1].status == 200  # per event
     question = event["questions"][0]["code"]
-    go_live(client, event, question)
-    act(client, event, question, "open")
-    answer(client, question, "bob", 2)
-    act(client, event, question, "close")
-    act(client, event, question, "reveal")
+    play_and_reveal(client, event, question, "bob", 2)
     _, projection = client.get(f"/e/{code}/present")
     assert "&lt;b&gt;Quizzy&lt;/b&gt;" in projection.text
     assert "<b>Quizzy</b>" not in projection.text
