@@ -30,7 +30,7 @@ def kernel_time(ancillary: list[tuple[int, int, bytes]]) -> float:
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
             seconds, nanoseconds = struct.unpack("qq", data[:16])
-            return seconds + nanoseconds * 1e-9 - (time.time() - time.monotonic())
+            return float(seconds + nanoseconds * 1e-9 - (time.time() - time.monotonic()))
     return time.monotonic()
 
 

@@ -78,7 +78,8 @@ class Reconnecting:
                 self.connections.append(subscriber)
                 self.ready.set()
                 stopping = asyncio.ensure_future(stop.wait())
-                await asyncio.wait([subscriber.closed, stopping], return_when=asyncio.FIRST_COMPLETED)
+                ends: list[asyncio.Future[Any]] = [subscriber.closed, stopping]
+                await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
                 stopping.cancel()
                 if stop.is_set():
                     subscriber.close()

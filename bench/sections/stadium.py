@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ MAX_HARNESS_LAG_MS = 100.0
 OPTIONS = ["Home", "Away", "Draw", "Extra time"]
 
 
-def switch_to(stack: Stack, event: dict[str, Any], question: str, timeout: float) -> dict[str, Any]:
+def switch_to(
+    stack: Stack, event: dict[str, Any], question: str, timeout: float
+) -> Callable[[Fleet], dict[str, Any]]:
     """The presenter's switch, then how long until each phone got a message (a new region) after it."""
 
     def run(fleet: Fleet) -> dict[str, Any]:
