@@ -13,6 +13,7 @@ from polls.errors import N_, AnswerLate, Conflict, EntryNotFound, InvalidInput, 
 from polls.kinds import KIND_ROWS, KIND_TABLES, RESULTS, TALLY, Answer, array_literal, kind_of
 from polls.store.codes import with_free_code
 from polls.store.pool import Database
+from polls.store.routines import CAST_BALLOTS
 
 # A new round, in one statement (every part sees the question as it was): the round archived, then cleared.
 _RESET = (
@@ -175,31 +176,22 @@ class PollStore:
         """Store or replace each voter's ballot (one per voter) in one transaction: one commit, one new
         version for all of them. Returns the results as of that commit, and the voters refused (a kind
         of final answers: each had another answer stored). A question whose time ran out takes none,
-        even before the closer marked it closed (AnswerLate)."""
-        async with self.database.acquire() as connection, connection.transaction():
-            locked = await connection.fetchrow(
-                """UPDATE polls SET version = version + 1
-                   WHERE code = $1 AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
-                   RETURNING id, kind""",
-                code,
-            )
-            if locked is None:
-                late = await connection.fetchval(
-                    "SELECT status = 'open' AND closes_at <= now() FROM polls WHERE code = $1", code
-                )
-                raise AnswerLate() if late else PollClosed() if late is not None else PollNotFound()
-            kind = kind_of(locked["kind"])
-            refused = await connection.fetch(
-                kind.upsert_ballots,
-                locked["id"],
-                [ballot.voter for ballot in ballots],
-                [array_literal(ballot.answer) for ballot in ballots],
-            )
-            held = sorted({key for ballot in ballots for key in ballot.held})
-            if held and kind.moderation is not None:  # what the filter matched is held before any sees it
-                await connection.execute(kind.moderation.hold_sql, locked["id"], held)
-            results = results_of(code, await connection.fetchrow(RESULTS, code))
-            return Committed(results, frozenset(row[0] for row in refused))
+        even before the closer marked it closed (AnswerLate).
+
+        One round trip: the kind's routine (store.routines) takes the question's row lock, upserts, holds
+        what the filter matched before any sees it, reads the results, and commits as the call ends."""
+        row = await self.database.pool.fetchrow(
+            CAST_BALLOTS,
+            code,
+            [ballot.voter for ballot in ballots],
+            [array_literal(ballot.answer) for ballot in ballots],
+            sorted({key for ballot in ballots for key in ballot.held}),
+        )
+        if row is None:
+            raise PollNotFound()
+        if row["outcome"] != "stored":
+            raise AnswerLate() if row["outcome"] == "late" else PollClosed()
+        return Committed(results_of(code, row), frozenset(row["refused"]))
 
     async def moderate(self, code: str, entry: Any, action: str) -> None:
         """Inside a unit of work: show or hide one entry of a word cloud or an open text (a new version)."""

@@ -12,6 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from polls.store.routines import create_routines
+
 log = logging.getLogger("polls.store")
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -59,7 +61,12 @@ class Database:
         for attempt in range(1, attempts + 1):
             try:
                 self._pool = await asyncpg.create_pool(
-                    self.dsn, min_size=1, max_size=self.max_size, command_timeout=10, reset=_keep_session
+                    self.dsn,
+                    min_size=1,
+                    max_size=self.max_size,
+                    command_timeout=10,
+                    init=create_routines,
+                    reset=_keep_session,
                 )
                 return
             except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import pytest
 
 from polls.domain import Ballot, Poll, new_join_code
@@ -129,8 +130,6 @@ async def test_an_unknown_poll_is_not_found(store: PollStore):
 
 
 async def test_the_database_refuses_counts_that_break_its_rules(database: Database, poll: Poll):
-    import asyncpg
-
     with pytest.raises(asyncpg.CheckViolationError):
         await database.pool.execute(
             "UPDATE options SET votes = -1 WHERE poll_id = (SELECT id FROM polls WHERE code = $1)", poll.code
@@ -147,3 +146,36 @@ async def test_a_batch_of_ballots_commits_once_with_one_new_version(
     assert results.voters == 51
     assert counts(results) == await tally_from_ballots(database, poll.code)
     assert await store.choices_of(poll.code, "voter-0001") == (2, 3)
+
+
+async def test_a_connection_opened_again_after_postgresql_dropped_the_pool_writes_ballots(
+    store: PollStore, poll: Poll, database: Database
+):
+    # A batch's write is a routine each pooled connection makes for itself as it opens (store.routines,
+    # in pg_temp): the connections that replace dropped ones have it too.
+    await store.cast_ballots(poll.code, [Ballot("voter-0001", (1,))])
+    other = await asyncpg.connect(database.dsn)
+    try:
+        dropped = await other.fetchval(
+            """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()"""
+        )
+    finally:
+        await other.close()
+    assert dropped >= 1
+    for _ in range(database.max_size + 1):  # each dropped connection fails once as the pool meets it
+        try:
+            results = (await store.cast_ballots(poll.code, [Ballot("voter-0002", (2,))])).results
+            break
+        except (  # what a connection PostgreSQL cut raises once (web.errors answers them with 503)
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.exceptions.OperatorInterventionError,
+            OSError,
+        ):
+            continue
+    else:
+        pytest.fail("no ballot was written through the pool's new connections")
+    assert results.voters == 2
+    assert counts(results) == await tally_from_ballots(database, poll.code)
