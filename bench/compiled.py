@@ -1,4 +1,5 @@
-"""Subscriber processes in C (bench/wsclient.c) behind the interface of bench.fleet.Fleet.
+"""Subscriber processes in C (bench/wsclient.c) behind the interface of bench.fleet.Fleet; `build` compiles
+the harness's C tools (this client, and bench/voter.c for bench.compiled_voter).
 
 For the biggest loads (the stadium's 20,000 phones): the Python subscribers' own CPU there was more than one
 core's worth, so their late reads, not the stack, set the figures. The C client keeps what they record (the
@@ -28,20 +29,23 @@ SOURCE = Path(__file__).with_name("wsclient.c")
 BUILD = Path(__file__).with_name(".build")
 
 
-def build() -> Path:
-    """The client's binary, compiled if its source changed (or gcc's absence, said plainly)."""
-    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
-    binary = BUILD / f"wsclient-{digest}"
+def build(source: Path = SOURCE) -> Path:
+    """A C tool's binary, compiled if its source changed (or gcc's absence, said plainly)."""
+    # The binary is named by the source and the headers it may include (bench/*.h), so either's change
+    # builds it again.
+    parts = [source, *sorted(source.parent.glob("*.h"))]
+    digest = hashlib.sha256(b"".join(part.read_bytes() for part in parts)).hexdigest()[:16]
+    binary = BUILD / f"{source.stem}-{digest}"
     if not binary.exists():
         BUILD.mkdir(exist_ok=True)
         done = subprocess.run(
-            ["gcc", "-O2", "-Wall", "-o", str(binary), str(SOURCE), "-lm"],
+            ["gcc", "-O2", "-Wall", "-o", str(binary), str(source), "-lm"],
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"building bench/wsclient.c failed: {done.stderr.strip()[-500:]}")
+            raise RuntimeError(f"building bench/{source.name} failed: {done.stderr.strip()[-500:]}")
     return binary
 
 

@@ -101,7 +101,8 @@ def section_lines(name: str, r: dict[str, Any]) -> list[str]:
         )
         p = r["paced"]
         lines.append(
-            f"  open loop {p['target_rate']:.0f} votes/s: acked {_fmt(p['acked_rate'])}/s, p50 "
+            f"  open loop {p['target_rate']:.0f} votes/s ({p.get('client', 'Python voter')}): "
+            f"acked {_fmt(p['acked_rate'])}/s, p50 "
             f"{_fmt(p['latency']['p50_ms'])} ms, p99 {_fmt(p['latency']['p99_ms'])} ms, max "
             f"{_fmt(p['latency']['max_ms'])} ms, failed {p['failed_attempts']} {p['error_kinds'] or ''}, "
             f"send lag p99 {p['send_lag']['p99_ms']} ms, max {p['max_client_lag_ms']} ms{_downs(p)}"

@@ -20,6 +20,7 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,58 @@ class Ballots:
         self.voter = np.zeros(self.n, dtype=np.int32)
         self.option = np.zeros(self.n, dtype=np.int32)
         self.poll = np.zeros(self.n, dtype=np.int16)
+
+    def save(self, path: str) -> None:
+        """The records as .npz, one array per field (what bench.voting's wait reads back)."""
+        np.savez(path, **{name: getattr(self, name) for name in RECORDS})
+
+
+RECORDS = ("intended", "done", "status", "version", "attempts", "voter", "option", "poll")
+
+
+@dataclass(frozen=True)
+class Run:
+    """When a voter started (t0, monotonic), sent its last ballot and ended; its CPU seconds; its
+    connections."""
+
+    t0: float
+    paced_end: float
+    end: float
+    cpu: float
+    connections_opened: int
+
+
+def summary_of(
+    rows: Ballots,
+    spec: Spec,
+    run: Run,
+    errors: int,
+    error_kinds: dict[str, int],
+    send_lags: Sequence[float] | np.ndarray,
+) -> dict[str, Any]:
+    """The voter's one summary line, of either client (this one, or bench/voter.c's)."""
+    acked = rows.status == 200
+    total = len(rows.status)
+    lags = np.asarray(send_lags, dtype=np.float64)
+    return {
+        "event": "done",
+        "t0": run.t0,
+        "sent": total,
+        "acked": int(acked.sum()),
+        "target_rate": spec.rate,
+        "sent_rate": round(total / max(run.paced_end - run.t0, 1e-6), 1),
+        "acked_rate": round(int(acked.sum()) / max(run.end - run.t0, 1e-6), 1),
+        "failed_attempts": errors,
+        "error_kinds": error_kinds,
+        "retried_ballots": int((rows.attempts > 1).sum()),
+        "unacknowledged": int((~acked).sum()),
+        "connections_opened": run.connections_opened,
+        "latency": summary_ms((rows.done - rows.intended)[acked]),
+        "max_client_lag_ms": round(float(lags.max(initial=0.0)) * 1e3, 1),
+        "send_lag": summary_ms(lags),
+        "cpu_percent": round(100 * run.cpu / max(run.end - run.t0, 1e-6), 1),
+        "max_version": int(rows.version.max()) if total else -1,
+    }
 
 
 class Voter:
@@ -177,41 +230,17 @@ class Voter:
         )
 
     def summary(self, t0: float, paced_end: float, end: float, cpu: float) -> dict[str, Any]:
-        rows = self.rows
-        acked = rows.status == 200
-        return {
-            "event": "done",
-            "t0": t0,
-            "sent": self.total,
-            "acked": int(acked.sum()),
-            "target_rate": self.spec.rate,
-            "sent_rate": round(self.total / max(paced_end - t0, 1e-6), 1),
-            "acked_rate": round(int(acked.sum()) / max(end - t0, 1e-6), 1),
-            "failed_attempts": self.errors,
-            "error_kinds": self.error_kinds,
-            "retried_ballots": int((rows.attempts > 1).sum()),
-            "unacknowledged": int((~acked).sum()),
-            "connections_opened": self.pool.opened,
-            "latency": summary_ms((rows.done - rows.intended)[acked]),
-            "max_client_lag_ms": round(max(self.send_lags, default=0.0) * 1e3, 1),
-            "send_lag": summary_ms(self.send_lags),
-            "cpu_percent": round(100 * cpu / max(end - t0, 1e-6), 1),
-            "max_version": int(rows.version.max()) if self.total else -1,
-        }
+        return summary_of(
+            self.rows,
+            self.spec,
+            Run(t0, paced_end, end, cpu, self.pool.opened),
+            self.errors,
+            self.error_kinds,
+            self.send_lags,
+        )
 
     def save(self) -> None:
-        rows = self.rows
-        np.savez(
-            self.spec.out,
-            intended=rows.intended,
-            done=rows.done,
-            status=rows.status,
-            version=rows.version,
-            attempts=rows.attempts,
-            voter=rows.voter,
-            option=rows.option,
-            poll=rows.poll,
-        )
+        self.rows.save(self.spec.out)
 
 
 def main(path: str) -> int:

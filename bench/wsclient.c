@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rxtime.h"
+
 enum state { CONNECTING, HANDSHAKE, OPEN, CLOSED };
 
 typedef struct {
@@ -191,14 +193,7 @@ static void readable(Conn *c) {
             lose(c);
             return;
         }
-        double when = mono();
-        for (struct cmsghdr *m = CMSG_FIRSTHDR(&msg); m; m = CMSG_NXTHDR(&msg, m)) {
-            if (m->cmsg_level == SOL_SOCKET && m->cmsg_type == SCM_TIMESTAMPNS) {
-                struct timespec ts;
-                memcpy(&ts, CMSG_DATA(m), sizeof ts);
-                when = ts.tv_sec + ts.tv_nsec * 1e-9 - clock_offset;
-            }
-        }
+        double when = kernel_time(&msg, clock_offset, mono());
         if (in_window && nlags < 4000000) {
             if (nlags == lagcap) {
                 lagcap = lagcap ? lagcap * 2 : 65536;

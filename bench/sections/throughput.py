@@ -3,7 +3,7 @@
 - wrk, closed loop: 2 threads, 64 keep-alive connections, a new voter id per request, to one poll and then
   round-robin to ten polls. Only 200s count; the database's voter count (GET .../results) must match them,
   give or take the requests still in flight when wrk stopped (at most one per connection).
-- open loop at 2,000 votes/s (bench.voter, in its own process): p50/p99 of acknowledged votes.
+- open loop at 2,000 votes/s (the C voter, bench/voter.c, in its own process): p50/p99 of acknowledged votes.
 - the ceiling: the same wrk load as GETs against two trivial Sanic processes behind HAProxy (bench.ceiling).
 """
 
@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import api, ceiling
+from bench.compiled_voter import CompiledVoterProcess
 from bench.procs import CpuMeter, with_clients
 from bench.sections.watching import server_pids
 from bench.settings import HOST, PACED_RATE, WRK_CONNECTIONS, WRK_IDS_PER_S, WRK_THREADS, Sizes, Stack
 from bench.voter import Spec
 from bench.voter_ids import voter_key, write_ids
-from bench.voting import VoterProcess
 from bench.wrk import run_wrk
 
 
@@ -54,7 +54,7 @@ def paced(stack: Stack, seconds: float, workdir: Path) -> dict[str, Any]:
     meter = CpuMeter.of(server_pids(stack))
     meter.start()
     downs = api.haproxy_downs(stack.stats_port)
-    voter = VoterProcess(
+    voter = CompiledVoterProcess(
         Spec(
             host=HOST,
             port=stack.http_port,

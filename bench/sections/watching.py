@@ -17,6 +17,7 @@ from typing import Any
 
 from bench import api
 from bench.compiled import CompiledFleet
+from bench.compiled_voter import CompiledVoterProcess
 from bench.fleet import Fleet, processes_for
 from bench.procs import CpuMeter, with_clients
 from bench.settings import HOST, Stack
@@ -24,7 +25,6 @@ from bench.stats import Histogram
 from bench.subscribers import WorkerSpec
 from bench.voter import Spec
 from bench.voter_ids import voter_key
-from bench.voting import VoterProcess
 
 CLIENT_SATURATED = 90.0  # % of a core: above this a client process may be what delays the figures
 
@@ -133,7 +133,7 @@ def measure(
         downs = api.haproxy_downs(stack.stats_port)
         tag = uuid.uuid4().hex[:6]
         votes_path = workdir / f"votes-{tag}.npz"
-        voter = VoterProcess(
+        voter = CompiledVoterProcess(
             Spec(
                 host=HOST,
                 port=stack.http_port,
