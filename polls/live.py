@@ -107,6 +107,9 @@ class Hub:
         self._held: dict[str, asyncio.TimerHandle] = {}  # polls whose newest snapshot waits for its turn
         self._slow: set[asyncio.Task[None]] = set()
         self._loading: dict[str, asyncio.Future[Any]] = {}
+        # Per topic, the snapshot last rendered and its payloads by format: shared by the sockets of a push
+        # and by those that join while it is the newest (a reconnect storm renders it once, not per socket).
+        self._rendered: dict[str, tuple[Any, dict[str, Payload]]] = {}
 
     @property
     def watched_codes(self) -> list[str]:
@@ -157,7 +160,9 @@ class Hub:
             if latest is None or snapshot.version > latest.version:
                 self._latest[code] = latest = snapshot
         await self.arrange(latest, [watcher])
-        await self._send_slowly(watcher, latest.version, self._renderers[watcher.format](latest))
+        payload = self._payload(code, latest, watcher.format)
+        if not self._written(watcher, latest.version, payload):
+            await self._send_slowly(watcher, latest.version, payload.text)
         return watcher
 
     async def arrange(self, snapshot: Any, watchers: list[Watcher] | None = None) -> None:
@@ -191,6 +196,7 @@ class Hub:
         if not watchers:
             del self._watchers[watcher.code]
             self._latest.pop(watcher.code, None)
+            self._rendered.pop(watcher.code, None)
             self._pushed.pop(watcher.code, None)
             held = self._held.pop(watcher.code, None)
             if held is not None:
@@ -254,25 +260,39 @@ class Hub:
         if not watchers or results is None:
             return []
         self._pushed[code] = asyncio.get_running_loop().time()
-        payloads: dict[str, Payload] = {}
         slow = []
         for watcher in tuple(watchers):
             if not _newer(results.version, watcher.version):
                 continue
-            payload = payloads.get(watcher.format)
-            if payload is None:
-                text = self._renderers[watcher.format](results)
-                payload = payloads[watcher.format] = Payload(text, self._frame(text) if self._frame else None)
-            if not watcher.sending and watcher.write is not None and payload.frame is not None:
-                try:
-                    if watcher.write(payload.frame):
-                        watcher.version = results.version
-                        continue
-                except Exception as exc:
-                    self._drop(watcher, exc)
-                    continue
-            slow.append(self._send_slowly(watcher, results.version, payload.text))
+            payload = self._payload(code, results, watcher.format)
+            if not self._written(watcher, results.version, payload):
+                slow.append(self._send_slowly(watcher, results.version, payload.text))
         return slow
+
+    def _payload(self, code: str, snapshot: Any, fmt: str) -> Payload:
+        """The snapshot rendered and framed in the format, once for as long as it is the topic's newest."""
+        rendered = self._rendered.get(code)
+        if rendered is None or rendered[0] is not snapshot:
+            rendered = self._rendered[code] = (snapshot, {})
+        payload = rendered[1].get(fmt)
+        if payload is None:
+            text = self._renderers[fmt](snapshot)
+            payload = rendered[1][fmt] = Payload(text, self._frame(text) if self._frame else None)
+        return payload
+
+    def _written(self, watcher: Watcher, version: Any, payload: Payload) -> bool:
+        """Write the frame straight to the socket if it can take it now; False if it must be sent slowly
+        (True too when the write failed: the watcher is dropped)."""
+        if watcher.sending or watcher.write is None or payload.frame is None:
+            return False
+        try:
+            if watcher.write(payload.frame):
+                watcher.version = version
+                return True
+        except Exception as exc:
+            self._drop(watcher, exc)
+            return True
+        return False
 
     async def _send_slowly(self, watcher: Watcher, version: int, text: str) -> None:
         if watcher.closed or not _newer(version, watcher.version):

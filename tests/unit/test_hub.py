@@ -243,8 +243,23 @@ async def test_a_socket_that_keeps_up_gets_the_frame_written_at_once_framed_once
     for socket in sockets:
         await hub.watch("ABCDEF", "json", socket.send, socket.write)
     await delivered(hub, results(1))
-    assert all(s.frames == [1] for s in sockets)
-    assert len(frames) == 1
+    assert all(s.frames == [0, 1] for s in sockets)
+    assert len(frames) == 2  # the snapshot the twenty got as they joined, then the push: each framed once
+
+
+async def test_screens_joining_while_a_snapshot_is_the_newest_share_its_rendering():
+    # A reconnect storm: a thousand screens join one topic; its snapshot is rendered once, not per screen.
+    renders: list[int] = []
+    hub = make_hub(Database(results(0)), renders, current=lambda: True, frame=framed)
+    sockets = [FastSocket() for _ in range(100)]
+    for socket in sockets:
+        await hub.watch("ABCDEF", "json", socket.send, socket.write)
+    assert renders == [0]
+    await delivered(hub, results(1))
+    late = FastSocket()
+    await hub.watch("ABCDEF", "json", late.send, late.write)
+    assert renders == [0, 1]
+    assert all(s.frames == [0, 1] for s in sockets) and late.frames == [1]
 
 
 async def test_a_socket_with_a_full_buffer_is_served_by_a_send_that_waits_for_it():
@@ -263,7 +278,7 @@ async def test_a_socket_that_fails_a_write_is_dropped():
     broken.broken = True
     await delivered(hub, results(1))
     assert dropped.closed and hub.watcher_count("ABCDEF") == 1
-    assert fine.frames == [1]
+    assert fine.frames == [0, 1]
 
 
 async def test_screens_connecting_at_once_share_one_database_read():
@@ -332,6 +347,6 @@ async def test_a_socket_that_never_reads_does_not_hold_up_a_delivery_and_the_oth
         await hub.deliver(results(2))
         while not started:  # the stuck socket's send starts in the background
             await asyncio.sleep(0)
-    assert fine.frames == [1, 2]
+    assert fine.frames == [0, 1, 2]
     assert started == [version_json(results(1))]  # in the background, still waiting; version 2 is pending
     hub.unwatch(stuck_watcher)
