@@ -4,6 +4,7 @@ work and publishes after it committed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class PollService:
         self.voter_ids = voter_ids
         # A poll's question and options never change, so validating a ballot needs no query.
         self._polls: OrderedDict[str, Poll] = OrderedDict()
+        self._reading: dict[str, asyncio.Event] = {}  # polls being read into the cache, set once read
         self._cached_polls = cached_polls
         self._batcher = BallotBatcher(store.cast_ballots, publisher.publish)
 
@@ -179,14 +181,28 @@ class PollService:
 
     async def _cached_poll(self, code: str) -> Poll:
         poll = self._polls.get(code)
-        if poll is None:
+        if poll is not None:
+            self._polls.move_to_end(code)
+            return poll
+        reading = self._reading.get(code)
+        if reading is not None:
+            # A reconnect storm on a replica whose cache is cold: the sockets that ask while the first read
+            # is in flight wait for it (each in its own task and unit of work), not a read each.
+            await reading.wait()
+            poll = self._polls.get(code)
+            if poll is not None:
+                return poll
+            return await self.store.get_poll(code)  # not cached (an event's question) or that read failed
+        self._reading[code] = reading = asyncio.Event()
+        try:
             poll = await self.store.get_poll(code)
             if not poll.in_event:
                 self._polls[code] = poll
                 if len(self._polls) > self._cached_polls:
                     self._polls.popitem(last=False)
-        else:
-            self._polls.move_to_end(code)
+        finally:
+            del self._reading[code]
+            reading.set()
         return poll
 
     @staticmethod

@@ -4,6 +4,8 @@ tests/integration."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from polls.domain import Action, Ballot, NewPoll, Option, Poll, Results, hash_token
@@ -86,6 +88,23 @@ async def test_a_standalone_poll_is_read_once_for_many_ballots_and_an_event_ques
     for _ in range(5):
         await polls.ballot_poll(question.code)
     assert store.reads == 6  # an event's question may be edited, so it is never cached
+
+
+async def test_screens_asking_at_once_for_a_poll_not_yet_cached_share_one_read(polls: PollService, store):
+    # A reconnect storm on a replica that just started: a thousand sockets of one poll, its cache cold.
+    poll, _ = await polls.create_poll(YES_NO)
+    question = store.add(Poll("QQQQQQ", "Q?", "single", 1, "open", (Option(1, "a"), Option(2, "b")), True))
+    read = store.get_poll
+
+    async def slow_read(code: str) -> Poll:
+        await asyncio.sleep(0.01)
+        return await read(code)
+
+    store.get_poll = slow_read
+    await asyncio.gather(*(polls.check_standalone(poll.code) for _ in range(100)))
+    assert store.reads == 1
+    await asyncio.gather(*(polls.ballot_poll(question.code) for _ in range(10)))
+    assert store.reads == 11  # an event's question is never cached: each asker reads it
 
 
 async def test_closing_a_poll_commits_then_publishes_and_it_takes_no_reveal(
