@@ -178,8 +178,9 @@ class PollStore:
         of final answers: each had another answer stored). A question whose time ran out takes none,
         even before the closer marked it closed (AnswerLate).
 
-        One round trip: the kind's routine (store.routines) takes the question's row lock, upserts, holds
-        what the filter matched before any sees it, reads the results, and commits as the call ends."""
+        One round trip: the batch's routine (store.routines) takes the question's row lock, runs its kind's
+        upsert, holds what the filter matched before any sees it, reads the results, and commits as the
+        call ends."""
         row = await self.database.pool.fetchrow(
             CAST_BALLOTS,
             code,
