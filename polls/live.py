@@ -281,8 +281,11 @@ class Hub:
         return payload
 
     def _written(self, watcher: Watcher, version: Any, payload: Payload) -> bool:
-        """Write the frame straight to the socket if it can take it now; False if it must be sent slowly
-        (True too when the write failed: the watcher is dropped)."""
+        """Write the frame straight to the socket if it can take it now; False if it must be sent slowly.
+        True too when there is nothing to write (the socket is closed, or was given this version or a newer
+        one while it joined) and when the write failed (the watcher is dropped)."""
+        if watcher.closed or not _newer(version, watcher.version):
+            return True
         if watcher.sending or watcher.write is None or payload.frame is None:
             return False
         try:

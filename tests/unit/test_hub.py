@@ -262,6 +262,30 @@ async def test_screens_joining_while_a_snapshot_is_the_newest_share_its_renderin
     assert all(s.frames == [0, 1] for s in sockets) and late.frames == [1]
 
 
+async def test_a_socket_pushed_a_newer_snapshot_while_it_joins_is_not_sent_the_older_one():
+    # An event's hub arranges a joining socket (who voted: a read) before its snapshot goes out; a push of a
+    # newer version in between reaches the socket first, and the older one must not follow it.
+    class ArrangesSlowly(Hub):
+        async def arrange(self, snapshot: Results, watchers: list | None = None) -> None:
+            if watchers is not None:
+                await asyncio.sleep(0.05)
+
+    hub = ArrangesSlowly(
+        {"json": version_json}, load=Database(results(1)).load, frame=framed, current=lambda: True
+    )
+    first = FastSocket()
+    await hub.watch("ABCDEF", "json", first.send, first.write)
+    joining = FastSocket()
+    join = asyncio.create_task(hub.watch("ABCDEF", "json", joining.send, joining.write))
+    while hub.watcher_count("ABCDEF") < 2:  # registered, now arranged (with version 1 in hand)
+        await asyncio.sleep(0)
+    await delivered(hub, results(2))
+    async with asyncio.timeout(30):  # a deadline, not a measurement
+        await join
+    assert joining.frames == [2] and joining.received == []
+    assert first.frames == [1, 2]
+
+
 async def test_a_socket_with_a_full_buffer_is_served_by_a_send_that_waits_for_it():
     hub = make_hub(Database(results(0)), frame=framed)
     full = FastSocket(full=True)
