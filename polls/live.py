@@ -160,6 +160,8 @@ class Hub:
             if latest is None or snapshot.version > latest.version:
                 self._latest[code] = latest = snapshot
         await self.arrange(latest, [watcher])
+        if watcher.closed or not _newer(latest.version, watcher.version):
+            return watcher  # it left, or a push gave it this version or a newer one while it was arranged
         payload = self._payload(code, latest, watcher.format)
         if not self._written(watcher, latest.version, payload):
             await self._send_slowly(watcher, latest.version, payload.text)
@@ -260,32 +262,35 @@ class Hub:
         if not watchers or results is None:
             return []
         self._pushed[code] = asyncio.get_running_loop().time()
+        payloads = self._payloads(code, results)
         slow = []
         for watcher in tuple(watchers):
             if not _newer(results.version, watcher.version):
                 continue
-            payload = self._payload(code, results, watcher.format)
+            payload = payloads.get(watcher.format) or self._payload(code, results, watcher.format)
             if not self._written(watcher, results.version, payload):
                 slow.append(self._send_slowly(watcher, results.version, payload.text))
         return slow
 
-    def _payload(self, code: str, snapshot: Any, fmt: str) -> Payload:
-        """The snapshot rendered and framed in the format, once for as long as it is the topic's newest."""
+    def _payloads(self, code: str, snapshot: Any) -> dict[str, Payload]:
+        """The snapshot's payloads rendered so far, by format, kept while it is the topic's newest."""
         rendered = self._rendered.get(code)
         if rendered is None or rendered[0] is not snapshot:
             rendered = self._rendered[code] = (snapshot, {})
-        payload = rendered[1].get(fmt)
+        return rendered[1]
+
+    def _payload(self, code: str, snapshot: Any, fmt: str) -> Payload:
+        """The snapshot rendered and framed in the format, once while it is the topic's newest."""
+        payloads = self._payloads(code, snapshot)
+        payload = payloads.get(fmt)
         if payload is None:
             text = self._renderers[fmt](snapshot)
-            payload = rendered[1][fmt] = Payload(text, self._frame(text) if self._frame else None)
+            payload = payloads[fmt] = Payload(text, self._frame(text) if self._frame else None)
         return payload
 
     def _written(self, watcher: Watcher, version: Any, payload: Payload) -> bool:
-        """Write the frame straight to the socket if it can take it now; False if it must be sent slowly.
-        True too when there is nothing to write (the socket is closed, or was given this version or a newer
-        one while it joined) and when the write failed (the watcher is dropped)."""
-        if watcher.closed or not _newer(version, watcher.version):
-            return True
+        """Write the frame straight to the socket if it can take it now; False if it must be sent slowly
+        (True too when the write failed: the watcher is dropped). The caller checked the version."""
         if watcher.sending or watcher.write is None or payload.frame is None:
             return False
         try:
