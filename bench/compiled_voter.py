@@ -54,8 +54,8 @@ class CompiledVoterProcess(VoterChild):
         self.requests = workdir / f"voter-{spec.prefix}.requests"
         self.records = workdir / f"voter-{spec.prefix}.records"
         self.rows = write_requests(spec, self.requests)
-        argv = [str(build(SOURCE)), spec.host, str(spec.port), repr(spec.rate), repr(spec.duration)]
-        argv += [repr(spec.timeout), str(spec.connections), str(self.requests), str(self.records)]
+        argv = [str(build(SOURCE)), spec.host, str(spec.port), repr(spec.rate), repr(spec.timeout)]
+        argv += [str(spec.connections), str(self.requests), str(self.records)]
         super().__init__(argv, spec, workdir)
 
     def wait(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -3,7 +3,7 @@
    The Python voter took 40-80 % of a core at 2,000 votes/s, on the same two cores as the stack it measured.
    This one sends the same requests, prepared by bench/compiled_voter.py, at a fraction of that.
 
-   Usage: voter HOST PORT RATE DURATION TIMEOUT CONNECTIONS REQUESTS OUT
+   Usage: voter HOST PORT RATE TIMEOUT CONNECTIONS REQUESTS OUT (the run is as long as REQUESTS over RATE)
    REQUESTS holds the ballots' HTTP requests, each as (uint32 length, bytes). Ballot i is due at
    t0 + i/RATE whatever happened to the earlier ones (open loop), and is sent on an idle keep-alive connection
    or on a new one (at most CONNECTIONS), one request in flight per connection; a ballot waiting for a
@@ -188,18 +188,17 @@ static long load(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 9) {
-        fprintf(stderr, "usage: voter HOST PORT RATE DURATION TIMEOUT CONNECTIONS REQUESTS OUT\n");
+    if (argc != 8) {
+        fprintf(stderr, "usage: voter HOST PORT RATE TIMEOUT CONNECTIONS REQUESTS OUT\n");
         return 2;
     }
-    double rate = atof(argv[3]), timeout = atof(argv[5]);
-    nconns = atoi(argv[6]);
-    long total = load(argv[7]);
+    double rate = atof(argv[3]), timeout = atof(argv[4]);
+    nconns = atoi(argv[5]);
+    long total = load(argv[6]);
     if (total < 0 || rate <= 0 || nconns <= 0) {
         fprintf(stderr, "voter: bad arguments or requests file\n");
         return 2;
     }
-    (void)atof(argv[4]); /* the duration is the requests' count over the rate; kept for the record */
     address.sin_family = AF_INET;
     address.sin_port = htons((uint16_t)atoi(argv[2]));
     if (inet_pton(AF_INET, argv[1], &address.sin_addr) != 1) {
@@ -285,9 +284,9 @@ int main(int argc, char **argv) {
     for (int k = 0; k < nconns; k++)
         if (conns[k].state != UNUSED) drop(&conns[k], -1);
 
-    FILE *out = fopen(argv[8], "wb");
+    FILE *out = fopen(argv[7], "wb");
     if (!out || fwrite(records, sizeof *records, total, out) != (size_t)total || fclose(out) != 0) {
-        fprintf(stderr, "voter: cannot write %s\n", argv[8]);
+        fprintf(stderr, "voter: cannot write %s\n", argv[7]);
         return 1;
     }
     struct rusage u;
